@@ -1,0 +1,208 @@
+// pybind11 bindings: argument checks, output allocation, GIL release. No arithmetic.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "minrnn/minrnn.h"
+
+namespace py = pybind11;
+using minrnn::Candidate;
+using minrnn::ScanMode;
+
+template <class F>
+using Arr = py::array_t<F, py::array::c_style>;
+template <class F>
+using OptArr = std::optional<Arr<F>>;
+
+namespace {
+
+std::string shape_str(const std::vector<int64_t>& s) {
+  std::ostringstream o;
+  o << "(";
+  for (size_t i = 0; i < s.size(); ++i) o << (i ? ", " : "") << s[i];
+  o << (s.size() == 1 ? ",)" : ")");
+  return o.str();
+}
+
+template <class F>
+void expect(const char* fn, const char* name, const Arr<F>& a, const std::vector<int64_t>& shape) {
+  std::vector<int64_t> got(a.shape(), a.shape() + a.ndim());
+  if (got != shape)
+    throw py::value_error(std::string(fn) + ": " + name + " has shape " + shape_str(got) +
+                          ", expected " + shape_str(shape));
+}
+
+template <class F>
+const F* ptr(const OptArr<F>& a) {
+  return a ? a->data() : nullptr;
+}
+
+template <class F>
+Arr<F> empty(std::vector<int64_t> shape) {
+  return Arr<F>(std::vector<py::ssize_t>(shape.begin(), shape.end()));
+}
+
+ScanMode to_mode(int m) {
+  if (m < 0 || m > 2) throw py::value_error("mode must be 0 (sequential), 1 (parallel) or 2 (auto)");
+  return static_cast<ScanMode>(m);
+}
+Candidate to_candidate(int c) {
+  if (c < 0 || c > 2) throw py::value_error("candidate must be 0 (g), 1 (identity) or 2 (tanh)");
+  return static_cast<Candidate>(c);
+}
+
+template <class F>
+void dims3(const char* fn, const char* name, const Arr<F>& a) {
+  if (a.ndim() != 3)
+    throw py::value_error(std::string(fn) + ": " + name + " must have 3 dimensions (B, T, C), got " +
+                          std::to_string(a.ndim()));
+}
+
+template <class F>
+Arr<F> scan_forward(const Arr<F>& a, const Arr<F>& b, const OptArr<F>& h0, int mode) {
+  const char* fn = "scan_forward";
+  dims3<F>(fn, "a", a);
+  const int64_t B = a.shape(0), T = a.shape(1), C = a.shape(2);
+  expect<F>(fn, "b", b, {B, T, C});
+  if (h0) expect<F>(fn, "h0", *h0, {B, C});
+  auto h = empty<F>({B, T, C});
+  const F* h0p = ptr(h0);
+  F* hp = h.mutable_data();
+  ScanMode m = to_mode(mode);
+  {
+    py::gil_scoped_release nogil;
+    minrnn::scan_forward<F>(a.data(), b.data(), h0p, hp, B, T, C, m);
+  }
+  return h;
+}
+
+template <class F>
+py::tuple scan_backward(const Arr<F>& a, const OptArr<F>& h0, const Arr<F>& h, const Arr<F>& dh,
+                        int mode) {
+  const char* fn = "scan_backward";
+  dims3<F>(fn, "a", a);
+  const int64_t B = a.shape(0), T = a.shape(1), C = a.shape(2);
+  expect<F>(fn, "h", h, {B, T, C});
+  expect<F>(fn, "dh", dh, {B, T, C});
+  if (h0) expect<F>(fn, "h0", *h0, {B, C});
+  auto da = empty<F>({B, T, C}), db = empty<F>({B, T, C});
+  auto dh0 = empty<F>({B, C});
+  const F* h0p = ptr(h0);
+  F *dap = da.mutable_data(), *dbp = db.mutable_data(), *dh0p = dh0.mutable_data();
+  ScanMode m = to_mode(mode);
+  {
+    py::gil_scoped_release nogil;
+    minrnn::scan_backward<F>(a.data(), h0p, h.data(), dh.data(), dap, dbp, dh0p, B, T, C, m);
+  }
+  return py::make_tuple(da, db, dh0);
+}
+
+// The min cells share one signature; G is the number of gate blocks.
+template <class F>
+using MinFwd = void (*)(const F*, const F*, const F*, const F*, F*, F*, int64_t, int64_t, int64_t,
+                        int64_t, Candidate, ScanMode);
+template <class F>
+using MinBwd = void (*)(const F*, const F*, const F*, const F*, const F*, const F*, const F*,
+                        const F*, F*, F*, F*, F*, F*, int64_t, int64_t, int64_t, int64_t, Candidate,
+                        ScanMode);
+
+template <class F, int G>
+void check_min_args(const char* fn, const Arr<F>& x, const Arr<F>& w, const OptArr<F>& bias,
+                    const OptArr<F>& h0, int64_t& B, int64_t& T, int64_t& D, int64_t& H) {
+  dims3<F>(fn, "x", x);
+  B = x.shape(0), T = x.shape(1), D = x.shape(2);
+  if (w.ndim() != 2 || w.shape(0) % G != 0)
+    throw py::value_error(std::string(fn) + ": weight must be 2-D with a multiple of " +
+                          std::to_string(G) + " rows");
+  H = w.shape(0) / G;
+  expect<F>(fn, "weight", w, {G * H, D});
+  if (bias) expect<F>(fn, "bias", *bias, {G * H});
+  if (h0) expect<F>(fn, "h0", *h0, {B, H});
+}
+
+template <class F, int G, MinFwd<F> kernel>
+py::tuple min_forward(const Arr<F>& x, const Arr<F>& w, const OptArr<F>& bias, const OptArr<F>& h0,
+                      int cand, int mode) {
+  int64_t B, T, D, H;
+  check_min_args<F, G>("forward", x, w, bias, h0, B, T, D, H);
+  auto y = empty<F>({B, T, H});
+  auto proj = empty<F>({B, T, G * H});
+  const F *bp = ptr(bias), *h0p = ptr(h0);
+  F *yp = y.mutable_data(), *pp = proj.mutable_data();
+  Candidate c = to_candidate(cand);
+  ScanMode m = to_mode(mode);
+  {
+    py::gil_scoped_release nogil;
+    kernel(x.data(), w.data(), bp, h0p, pp, yp, B, T, D, H, c, m);
+  }
+  return py::make_tuple(y, proj);
+}
+
+template <class F, int G, MinBwd<F> kernel>
+py::tuple min_backward(const Arr<F>& x, const Arr<F>& w, const OptArr<F>& bias, const OptArr<F>& h0,
+                       const Arr<F>& proj, const Arr<F>& y, const Arr<F>& dy, const OptArr<F>& dhn,
+                       int cand, int mode) {
+  const char* fn = "backward";
+  int64_t B, T, D, H;
+  check_min_args<F, G>(fn, x, w, bias, h0, B, T, D, H);
+  expect<F>(fn, "proj", proj, {B, T, G * H});
+  expect<F>(fn, "y", y, {B, T, H});
+  expect<F>(fn, "dy", dy, {B, T, H});
+  if (dhn) expect<F>(fn, "dh_n", *dhn, {B, H});
+  auto dproj = empty<F>({B, T, G * H});
+  auto dx = empty<F>({B, T, D});
+  auto dw = empty<F>({G * H, D});
+  auto db = empty<F>({G * H});
+  auto dh0 = empty<F>({B, H});
+  const F *bp = ptr(bias), *h0p = ptr(h0), *dhnp = ptr(dhn);
+  F *dpp = dproj.mutable_data(), *dxp = dx.mutable_data(), *dwp = dw.mutable_data(),
+    *dbp = db.mutable_data(), *dh0p = dh0.mutable_data();
+  Candidate c = to_candidate(cand);
+  ScanMode m = to_mode(mode);
+  {
+    py::gil_scoped_release nogil;
+    kernel(x.data(), w.data(), bp, h0p, proj.data(), y.data(), dy.data(), dhnp, dpp, dxp, dwp,
+           bp ? dbp : nullptr, dh0p, B, T, D, H, c, m);
+  }
+  return py::make_tuple(dx, dw, bias ? py::object(db) : py::object(py::none()), dh0);
+}
+
+template <class F>
+void register_dtype(py::module_& m) {
+  m.def("scan_forward", &scan_forward<F>, py::arg("a"), py::arg("b"), py::arg("h0"), py::arg("mode"));
+  m.def("scan_backward", &scan_backward<F>, py::arg("a"), py::arg("h0"), py::arg("h"), py::arg("dh"),
+        py::arg("mode"));
+  m.def("mingru_forward", &min_forward<F, 2, &minrnn::mingru_forward<F>>, py::arg("x"),
+        py::arg("weight"), py::arg("bias"), py::arg("h0"), py::arg("candidate"), py::arg("mode"));
+  m.def("mingru_backward", &min_backward<F, 2, &minrnn::mingru_backward<F>>, py::arg("x"),
+        py::arg("weight"), py::arg("bias"), py::arg("h0"), py::arg("proj"), py::arg("y"),
+        py::arg("dy"), py::arg("dh_n"), py::arg("candidate"), py::arg("mode"));
+  m.def("minlstm_forward", &min_forward<F, 3, &minrnn::minlstm_forward<F>>, py::arg("x"),
+        py::arg("weight"), py::arg("bias"), py::arg("h0"), py::arg("candidate"), py::arg("mode"));
+  m.def("minlstm_backward", &min_backward<F, 3, &minrnn::minlstm_backward<F>>, py::arg("x"),
+        py::arg("weight"), py::arg("bias"), py::arg("h0"), py::arg("proj"), py::arg("y"),
+        py::arg("dy"), py::arg("dh_n"), py::arg("candidate"), py::arg("mode"));
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "minrnn compiled core (kernels); use the minrnn package, not this module";
+  m.def("set_num_threads", &minrnn::set_num_threads, py::arg("n"));
+  m.def("get_num_threads", &minrnn::get_num_threads);
+  m.def("scan_choose", [](int64_t B, int64_t T, int64_t C) {
+    return static_cast<int>(minrnn::scan_choose(B, T, C));
+  });
+  register_dtype<float>(m);
+  register_dtype<double>(m);
+#ifdef _OPENMP
+  m.attr("openmp") = true;
+#else
+  m.attr("openmp") = false;
+#endif
+}

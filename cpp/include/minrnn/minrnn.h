@@ -1,0 +1,67 @@
+// minrnn: the public C++ API of the core library (no Python anywhere).
+//
+// Layout conventions: every sequence array is (B, T, C) row-major (batch, time,
+// channel), states are (B, C). Weights follow PyTorch: weight_ih is (G*H, D) with
+// the gate blocks stacked in the order documented per cell. Kernels take raw
+// pointers and sizes, validate sizes up front (std::invalid_argument), then run
+// without allocating inside their time loop.
+#pragma once
+#include <cstdint>
+
+namespace minrnn {
+
+// ---- threads: one budget shared by OpenMP and the BLAS ----
+void set_num_threads(int n);   // n >= 1
+int get_num_threads();
+
+// ---- the linear scan h_t = a_t * h_{t-1} + b_t ----
+enum class ScanMode : int { Sequential = 0, Parallel = 1, Auto = 2 };
+
+// The mode Auto resolves to for this shape and the current thread count.
+ScanMode scan_choose(int64_t B, int64_t T, int64_t C);
+
+// a, b, h: (B, T, C); h0: (B, C) or nullptr for zeros. Writes h.
+template <class F>
+void scan_forward(const F* a, const F* b, const F* h0, F* h,
+                  int64_t B, int64_t T, int64_t C, ScanMode mode);
+
+// Reverse scan: g_t = dh_t + a_{t+1} g_{t+1}; da_t = g_t h_{t-1}; db_t = g_t;
+// dh0 = a_0 g_0. h is the forward output. dh0 may be nullptr.
+template <class F>
+void scan_backward(const F* a, const F* h0, const F* h, const F* dh,
+                   F* da, F* db, F* dh0,
+                   int64_t B, int64_t T, int64_t C, ScanMode mode);
+
+// ---- MinGRU / MinLSTM (Feng et al. 2024) ----
+// Candidate activation h~ = act(.): G is the paper's g(x) = x+0.5 (x>=0), sigmoid(x) (x<0).
+enum class Candidate : int { G = 0, Identity = 1, Tanh = 2 };
+
+// Layer forward. x (B,T,D); w (G*H, D); bias (G*H) or nullptr; h0 (B,H) or nullptr.
+// Writes y (B,T,H) and the projections proj (B,T,G*H) = x w^T (without bias),
+// which backward needs. G = 2 for MinGRU (z, h~), 3 for MinLSTM (f, i, h~).
+template <class F>
+void mingru_forward(const F* x, const F* w, const F* bias, const F* h0,
+                    F* proj, F* y, int64_t B, int64_t T, int64_t D, int64_t H,
+                    Candidate cand, ScanMode mode);
+template <class F>
+void minlstm_forward(const F* x, const F* w, const F* bias, const F* h0,
+                     F* proj, F* y, int64_t B, int64_t T, int64_t D, int64_t H,
+                     Candidate cand, ScanMode mode);
+
+// Layer backward. dy (B,T,H); dhn (B,H) or nullptr. dproj (B,T,G*H) is a
+// workspace. Writes dx (B,T,D), dw (G*H,D), dbias (G*H, may be nullptr), dh0
+// (B,H, may be nullptr). Gradients overwrite, they do not accumulate.
+template <class F>
+void mingru_backward(const F* x, const F* w, const F* bias, const F* h0,
+                     const F* proj, const F* y, const F* dy, const F* dhn,
+                     F* dproj, F* dx, F* dw, F* dbias, F* dh0,
+                     int64_t B, int64_t T, int64_t D, int64_t H,
+                     Candidate cand, ScanMode mode);
+template <class F>
+void minlstm_backward(const F* x, const F* w, const F* bias, const F* h0,
+                      const F* proj, const F* y, const F* dy, const F* dhn,
+                      F* dproj, F* dx, F* dw, F* dbias, F* dh0,
+                      int64_t B, int64_t T, int64_t D, int64_t H,
+                      Candidate cand, ScanMode mode);
+
+}  // namespace minrnn

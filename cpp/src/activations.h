@@ -1,0 +1,94 @@
+// Branch-free activations that the compiler vectorises. float uses polynomial
+// approximations (errors measured against float64 in tests/test_activations.py:
+// exp and sigmoid within 2e-7 relative, tanh within 4e-7 absolute); double calls
+// libm so that float64 gradient checks are exact to rounding.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include "minrnn/minrnn.h"
+
+namespace minrnn::detail {
+
+// e^x for float: x = n ln2 + r, |r| <= ln2/2, e^r by the Cephes degree-6 polynomial,
+// 2^n written into the exponent bits. Inputs are clamped to the normal range.
+inline float exp_approx(float x) {
+  x = std::fmin(std::fmax(x, -87.0f), 88.0f);
+  // round(x*log2e) with the 1.5*2^23 trick: exact round-to-nearest, vectorises without SSE4.1
+  const float shifter = 12582912.0f;
+  float n = (x * 1.44269504088896341f + shifter) - shifter;
+  float r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+inline float exp_(float x) { return exp_approx(x); }
+inline double exp_(double x) { return std::exp(x); }
+
+// sigmoid, clamped to |x| <= 80 so that the result stays a normal number (no denormal
+// stalls, and f + i > 0 in MinLSTM).
+template <class F>
+inline F sigmoid(F x) {
+  x = std::fmin(std::fmax(x, F(-80)), F(80));
+  return F(1) / (F(1) + exp_(-x));
+}
+
+// tanh for float: the rational approximation used by Eigen (odd degree 13 / even degree 6)
+// on the clamp |x| <= 7.905, where float tanh rounds to +-1.
+inline float tanh_(float x) {
+  const float c = 7.90531110763549805f;
+  x = std::fmin(std::fmax(x, -c), c);
+  const float x2 = x * x;
+  float p = -2.76076847742355e-16f;
+  p = p * x2 + 2.00018790482477e-13f;
+  p = p * x2 + -8.60467152213735e-11f;
+  p = p * x2 + 5.12229709037114e-08f;
+  p = p * x2 + 1.48572235717979e-05f;
+  p = p * x2 + 6.37261928875436e-04f;
+  p = p * x2 + 4.89352455891786e-03f;
+  p = p * x;
+  float q = 1.19825839466702e-06f;
+  q = q * x2 + 1.18534705686654e-04f;
+  q = q * x2 + 2.26843463243900e-03f;
+  q = q * x2 + 4.89352518554385e-03f;
+  return p / q;
+}
+inline double tanh_(double x) { return std::tanh(x); }
+
+// Candidate activation of the min cells and its derivative with respect to its input.
+template <Candidate C, class F>
+inline F candidate(F x) {
+  if constexpr (C == Candidate::G) {
+    F s = sigmoid(x);
+    return x >= F(0) ? x + F(0.5) : s;
+  } else if constexpr (C == Candidate::Tanh) {
+    return tanh_(x);
+  } else {
+    return x;
+  }
+}
+template <Candidate C, class F>
+inline F candidate_grad(F x) {
+  if constexpr (C == Candidate::G) {
+    F s = sigmoid(x);
+    return x >= F(0) ? F(1) : s * (F(1) - s);
+  } else if constexpr (C == Candidate::Tanh) {
+    F t = tanh_(x);
+    return F(1) - t * t;
+  } else {
+    (void)x;
+    return F(1);
+  }
+}
+
+}  // namespace minrnn::detail

@@ -1,0 +1,18 @@
+// The one BLAS (scipy-openblas32: cblas with scipy_-prefixed symbols), float and double.
+#pragma once
+#include <cstdint>
+
+namespace minrnn::detail {
+
+// Row-major C = alpha * op(A) op(B) + beta * C, op = transpose when the flag is set.
+template <class F>
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, F alpha,
+          const F* A, int64_t lda, const F* B, int64_t ldb, F beta, F* C, int64_t ldc);
+
+// y = sum over the M rows of A (M, N) row-major: the bias gradient.
+template <class F>
+void column_sums(const F* A, int64_t M, int64_t N, F* y);
+
+void blas_set_num_threads(int n);
+
+}  // namespace minrnn::detail

@@ -1,0 +1,43 @@
+// One thread budget for OpenMP and the BLAS. Kernels alternate between BLAS calls
+// and OpenMP regions and never nest them, so both may use the whole budget.
+#include <algorithm>
+#include <atomic>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "blas.h"
+#include "minrnn/minrnn.h"
+#include "threads.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace minrnn {
+namespace {
+int initial_threads() {
+#ifdef _OPENMP
+  int n = omp_get_max_threads();  // honours OMP_NUM_THREADS
+#else
+  int n = static_cast<int>(std::thread::hardware_concurrency());
+#endif
+  n = std::max(1, n);
+  detail::blas_set_num_threads(n);
+  return n;
+}
+std::atomic<int>& budget() {
+  static std::atomic<int> n{initial_threads()};
+  return n;
+}
+}  // namespace
+
+void set_num_threads(int n) {
+  if (n < 1)
+    throw std::invalid_argument("set_num_threads: n must be >= 1, got " + std::to_string(n));
+  budget().store(n);
+  detail::blas_set_num_threads(n);
+}
+
+int get_num_threads() { return budget().load(); }
+
+}  // namespace minrnn

@@ -1,0 +1,20 @@
+"""minrnn: fast CPU kernels for minimal and classic recurrent networks."""
+# Load the BLAS (libscipy_openblas) into the process before the extension that links it.
+import scipy_openblas32 as _openblas  # noqa: F401
+
+from . import _core, scan
+from .min_cells import MinGRU, MinLSTM
+
+__version__ = "0.1.0"
+__all__ = ["MinGRU", "MinLSTM", "scan", "set_num_threads", "get_num_threads"]
+
+
+def set_num_threads(n):
+    """Set the one thread budget shared by minrnn's OpenMP kernels and its BLAS calls."""
+    from ._checks import positive_int
+    _core.set_num_threads(positive_int("n", n))
+
+
+def get_num_threads():
+    """The thread budget (initially OMP_NUM_THREADS, or the number of cores)."""
+    return _core.get_num_threads()

@@ -1,0 +1,62 @@
+"""Argument checks shared by the Python API: every error names the argument, what was
+received and what was expected."""
+import numbers
+
+import numpy as np
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def shape_str(shape):
+    return "(" + ", ".join(str(int(s)) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def float_array(name, x, dtype=None):
+    """x as a C-contiguous float32/float64 array (copied only when needed).
+
+    dtype=None keeps float32/float64 as given (other float kinds become float64)."""
+    if x is None:
+        raise TypeError(f"{name} must be an array, got None")
+    if hasattr(x, "detach") and hasattr(x, "cpu"):  # a torch tensor, without importing torch
+        x = x.detach().cpu()
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be a float array, got {type(x).__name__} ({exc})") from None
+    if arr.dtype.kind != "f":
+        raise TypeError(
+            f"{name} must be a floating-point array (float32 or float64), got dtype {arr.dtype}")
+    if dtype is None:
+        dtype = arr.dtype if arr.dtype in _FLOATS else np.dtype(np.float64)
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def check_shape(name, arr, expected, what=""):
+    if tuple(arr.shape) != tuple(expected):
+        extra = f" {what}" if what else ""
+        raise ValueError(
+            f"{name} has shape {shape_str(arr.shape)}, expected {shape_str(expected)}{extra}")
+
+
+def positive_int(name, v):
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(v).__name__} {v!r}")
+    if v < 1:
+        raise ValueError(f"{name} must be >= 1, got {v}")
+    return int(v)
+
+
+def choice(name, v, options):
+    if not isinstance(v, str) or v not in options:
+        raise ValueError(f"{name} must be one of {sorted(options)}, got {v!r}")
+    return options[v]
+
+
+def float_dtype(name, dtype):
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name} must be float32 or float64, got {dtype!r}") from None
+    if dt not in _FLOATS:
+        raise TypeError(f"{name} must be float32 or float64, got {dt}")
+    return dt

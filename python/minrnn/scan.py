@@ -1,0 +1,76 @@
+"""The linear recurrence h_t = a_t * h_{t-1} + b_t, for building linear-recurrent layers.
+
+Arrays are (B, T, C) (batch, time, channel) or (T, C) for one sequence; h0 is (B, C) or
+(C,). float32 and float64; the two inputs are brought to a common float dtype.
+"""
+import numpy as np
+
+from . import _core
+from ._checks import check_shape, choice, float_array
+
+MODES = {"sequential": 0, "parallel": 1, "auto": 2}
+_MODE_NAMES = {v: k for k, v in MODES.items()}
+
+
+def choose(batch, steps, channels):
+    """The schedule ``mode="auto"`` picks for this shape with the current thread count.
+
+    ``auto`` runs the sequential scan (threads split batch rows and channel blocks, one
+    pass over time) unless the recurrence is long (T >= 512) and either
+    - each row has fewer than 16 channels: each step then waits on the previous one and
+      only splitting time into chunks gives independent work (latency-bound), or
+    - there are fewer 16-channel blocks than threads (the threads would starve).
+    Then it runs the parallel, chunked scan. The thresholds come from
+    ``python bench/compare.py --scan`` on 2-core machines.
+    """
+    return _MODE_NAMES[_core.scan_choose(int(batch), int(steps), int(channels))]
+
+
+def _prepare(names, arrays, h0):
+    dtype = np.result_type(*[np.asarray(a).dtype for a in arrays if a is not None])
+    if dtype.kind != "f":
+        dtype = None  # let float_array name the offending argument
+    out = [float_array(n, a, dtype) for n, a in zip(names, arrays)]
+    first = out[0]
+    if first.ndim not in (2, 3):
+        raise ValueError(
+            f"{names[0]} must be (B, T, C) or (T, C), got {first.ndim} dimension(s) with shape {first.shape}")
+    for n, a in zip(names[1:], out[1:]):
+        check_shape(n, a, first.shape, f"(the shape of {names[0]})")
+    batched = first.ndim == 3
+    if not batched:
+        out = [a[None] for a in out]
+    B, _, C = out[0].shape
+    if h0 is not None:
+        h0 = float_array("h0", h0, out[0].dtype)
+        check_shape("h0", h0, (B, C) if batched else (C,))
+        h0 = h0.reshape(B, C)
+    return out, h0, batched
+
+
+def linear(a, b, h0=None, mode="auto"):
+    """h with h_t = a_t * h_{t-1} + b_t elementwise, h_{-1} = h0 (zeros if None).
+
+    mode: "sequential", "parallel" (chunked, work-efficient: each thread reduces its
+    chunks of time to one pair, the pairs are scanned, each chunk is re-walked from its
+    carry) or "auto" (see :func:`choose`). All modes agree to within float rounding.
+    Non-finite values propagate; they are not checked.
+    """
+    m = choice("mode", mode, MODES)
+    (a, b), h0, batched = _prepare(("a", "b"), (a, b), h0)
+    h = _core.scan_forward(a, b, h0, m)
+    return h if batched else h[0]
+
+
+def linear_backward(a, h, dh, h0=None, mode="auto"):
+    """Gradients of linear(a, b, h0) given dL/dh: returns (da, db, dh0).
+
+    The reverse scan g_t = dh_t + a_{t+1} g_{t+1}; da_t = g_t h_{t-1}, db_t = g_t,
+    dh0 = a_0 g_0. ``h`` is the forward output.
+    """
+    m = choice("mode", mode, MODES)
+    (a, h, dh), h0, batched = _prepare(("a", "h", "dh"), (a, h, dh), h0)
+    da, db, dh0 = _core.scan_backward(a, h0, h, dh, m)
+    if batched:
+        return da, db, dh0
+    return da[0], db[0], dh0[0]
