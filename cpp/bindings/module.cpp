@@ -173,7 +173,26 @@ py::tuple min_backward(const Arr<F>& x, const Arr<F>& w, const OptArr<F>& bias, 
 }
 
 template <class F>
+Arr<F> linear_forward(const Arr<F>& x, const Arr<F>& w, const OptArr<F>& bias) {
+  const char* fn = "linear_forward";
+  if (x.ndim() != 2 || w.ndim() != 2)
+    throw py::value_error(std::string(fn) + ": x and weight must be 2-D");
+  const int64_t M = x.shape(0), K = x.shape(1), N = w.shape(0);
+  expect<F>(fn, "weight", w, {N, K});
+  if (bias) expect<F>(fn, "bias", *bias, {N});
+  auto y = empty<F>({M, N});
+  const F* bp = ptr(bias);
+  F* yp = y.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    minrnn::linear_forward<F>(x.data(), w.data(), bp, yp, M, K, N);
+  }
+  return y;
+}
+
+template <class F>
 void register_dtype(py::module_& m) {
+  m.def("linear_forward", &linear_forward<F>, py::arg("x"), py::arg("weight"), py::arg("bias"));
   m.def("scan_forward", &scan_forward<F>, py::arg("a"), py::arg("b"), py::arg("h0"), py::arg("mode"));
   m.def("scan_backward", &scan_backward<F>, py::arg("a"), py::arg("h0"), py::arg("h"), py::arg("dh"),
         py::arg("mode"));
@@ -195,6 +214,7 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "minrnn compiled core (kernels); use the minrnn package, not this module";
   m.def("set_num_threads", &minrnn::set_num_threads, py::arg("n"));
   m.def("get_num_threads", &minrnn::get_num_threads);
+  m.def("simd_level", &minrnn::simd_level);
   m.def("scan_choose", [](int64_t B, int64_t T, int64_t C) {
     return static_cast<int>(minrnn::scan_choose(B, T, C));
   });

@@ -6,14 +6,23 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include "isa.h"
 #include "minrnn/minrnn.h"
 
-namespace minrnn::detail {
+namespace minrnn::MINRNN_ISA {
+
+// min/max as plain selects (std::fmin's NaN rules keep it from vectorising).
+template <class F>
+MINRNN_INLINE F clamp(F x, F lo, F hi) {
+  x = x < lo ? lo : x;
+  return x > hi ? hi : x;
+}
 
 // e^x for float: x = n ln2 + r, |r| <= ln2/2, e^r by the Cephes degree-6 polynomial,
-// 2^n written into the exponent bits. Inputs are clamped to the normal range.
-inline float exp_approx(float x) {
-  x = std::fmin(std::fmax(x, -87.0f), 88.0f);
+// 2^n written into the exponent bits. Inputs are clamped to [-87, 87], where e^x and
+// 1 / (1 + e^x) are normal numbers (no denormal stalls).
+MINRNN_INLINE float exp_approx(float x) {
+  x = clamp(x, -87.0f, 87.0f);
   // round(x*log2e) with the 1.5*2^23 trick: exact round-to-nearest, vectorises without SSE4.1
   const float shifter = 12582912.0f;
   float n = (x * 1.44269504088896341f + shifter) - shifter;
@@ -32,22 +41,16 @@ inline float exp_approx(float x) {
   return p * scale;
 }
 
-inline float exp_(float x) { return exp_approx(x); }
-inline double exp_(double x) { return std::exp(x); }
-
-// sigmoid, clamped to |x| <= 80 so that the result stays a normal number (no denormal
-// stalls, and f + i > 0 in MinLSTM).
-template <class F>
-inline F sigmoid(F x) {
-  x = std::fmin(std::fmax(x, F(-80)), F(80));
-  return F(1) / (F(1) + exp_(-x));
-}
+// sigmoid, > 0 for every finite input (so f + i > 0 in MinLSTM): float through the
+// clamped exp_approx, double clamped to |x| <= 700 where exp is finite.
+MINRNN_INLINE float sigmoid(float x) { return 1.0f / (1.0f + exp_approx(-x)); }
+MINRNN_INLINE double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-clamp(x, -700.0, 700.0))); }
 
 // tanh for float: the rational approximation used by Eigen (odd degree 13 / even degree 6)
 // on the clamp |x| <= 7.905, where float tanh rounds to +-1.
-inline float tanh_(float x) {
+MINRNN_INLINE float tanh_(float x) {
   const float c = 7.90531110763549805f;
-  x = std::fmin(std::fmax(x, -c), c);
+  x = clamp(x, -c, c);
   const float x2 = x * x;
   float p = -2.76076847742355e-16f;
   p = p * x2 + 2.00018790482477e-13f;
@@ -63,11 +66,11 @@ inline float tanh_(float x) {
   q = q * x2 + 4.89352518554385e-03f;
   return p / q;
 }
-inline double tanh_(double x) { return std::tanh(x); }
+MINRNN_INLINE double tanh_(double x) { return std::tanh(x); }
 
 // Candidate activation of the min cells and its derivative with respect to its input.
 template <Candidate C, class F>
-inline F candidate(F x) {
+MINRNN_INLINE F candidate(F x) {
   if constexpr (C == Candidate::G) {
     F s = sigmoid(x);
     return x >= F(0) ? x + F(0.5) : s;
@@ -78,7 +81,7 @@ inline F candidate(F x) {
   }
 }
 template <Candidate C, class F>
-inline F candidate_grad(F x) {
+MINRNN_INLINE F candidate_grad(F x) {
   if constexpr (C == Candidate::G) {
     F s = sigmoid(x);
     return x >= F(0) ? F(1) : s * (F(1) - s);
@@ -91,4 +94,4 @@ inline F candidate_grad(F x) {
   }
 }
 
-}  // namespace minrnn::detail
+}  // namespace minrnn::MINRNN_ISA

@@ -1,79 +1,117 @@
 // MinGRU (Feng et al. 2024): z = sigmoid(W_z x + b_z), h~ = act(W_h x + b_h),
 // h_t = (1 - z) h_{t-1} + z h~. Gate blocks of weight_ih: [z; h~].
 // As a scan: a_t = 1 - z_t, b_t = z_t h~_t.
+// Compiled once per instruction set (isa.h).
 #include "activations.h"
-#include "min_layer.h"
+#include "scan_engine.h"
 
-namespace minrnn {
+namespace minrnn::MINRNN_ISA {
 namespace {
-using detail::candidate;
-using detail::candidate_grad;
-using detail::sigmoid;
 
+// Rows keep one pointer per gate block: with a runtime offset H between two stores into
+// one array the compiler cannot prove they don't overlap, and gives up vectorising.
 template <class F, Candidate CA>
 struct MinGRUForwardOp {
   const F *proj, *bias;
   F* y;
   int64_t T, H;
-  void coef(int64_t n, int64_t t, int64_t c, F& a, F& b) const {
+  struct Row {
+    const F *__restrict pz, *__restrict ph, *__restrict bz, *__restrict bh;
+    F* __restrict y;
+    void coef(int64_t c, F& a, F& b) const {
+      const F z = sigmoid(pz[c] + bz[c]);
+      a = F(1) - z;
+      b = z * candidate<CA>(ph[c] + bh[c]);
+    }
+    void emit(int64_t c, F v) const { y[c] = v; }
+  };
+  Row at(int64_t n, int64_t t) const {
     const F* p = proj + (n * T + t) * 2 * H;
-    const F z = sigmoid(p[c] + bias[c]);
-    a = F(1) - z;
-    b = z * candidate<CA>(p[H + c] + bias[H + c]);
+    return {p, p + H, bias, bias + H, y + (n * T + t) * H};
   }
-  void emit(int64_t n, int64_t t, int64_t c, F v) const { y[(n * T + t) * H + c] = v; }
 };
 
 // g_t = dL/dh_t = dy_t + a_{t+1} g_{t+1}. Then dz = g (h~ - h_{t-1}), dh~ = g z.
 template <class F, Candidate CA>
 struct MinGRUBackwardOp {
-  const F *proj, *bias, *h0, *y, *dy;
+  const F *proj, *bias, *h0, *y, *dy, *dhn, *zeros;
   F* dproj;
   int64_t T, H;
+  struct Row {
+    const F *__restrict pz, *__restrict ph, *__restrict pz_next, *__restrict bz, *__restrict bh;
+    const F *__restrict hprev, *__restrict dy, *__restrict dhn;
+    F *__restrict dpz, *__restrict dph;
+    void coef(int64_t c, F& a, F& b) const {
+      a = F(1) - sigmoid(pz_next[c] + bz[c]);
+      b = dy[c] + dhn[c];
+    }
+    void emit(int64_t c, F g) const {
+      const F z = sigmoid(pz[c] + bz[c]);
+      const F x = ph[c] + bh[c];
+      dpz[c] = g * (candidate<CA>(x) - hprev[c]) * z * (F(1) - z);
+      dph[c] = g * z * candidate_grad<CA>(x);
+    }
+  };
+  Row at(int64_t n, int64_t t) const {
+    const int64_t r = n * T + t;
+    const bool last = t + 1 == T;
+    const F* p = proj + r * 2 * H;
+    F* dp = dproj + r * 2 * H;
+    // The carry starts at 0 and dL/dh_n enters with the last step's output gradient, so
+    // the coefficient read at t = T-1 (from zeros) multiplies 0 and only has to be finite.
+    return {p, p + H, last ? zeros : p + 2 * H, bias, bias + H,
+            t > 0 ? y + (r - 1) * H : (h0 ? h0 + n * H : zeros), dy + r * H,
+            last && dhn ? dhn + n * H : zeros, dp, dp + H};
+  }
   F a_at(int64_t n, int64_t t, int64_t c) const {
     return F(1) - sigmoid(proj[(n * T + t) * 2 * H + c] + bias[c]);
-  }
-  void coef(int64_t n, int64_t t, int64_t c, F& a, F& b) const {
-    a = t + 1 < T ? a_at(n, t + 1, c) : F(1);  // the carry entering t = T-1 is dL/dh_n
-    b = dy[(n * T + t) * H + c];
-  }
-  void emit(int64_t n, int64_t t, int64_t c, F g) const {
-    const int64_t r = n * T + t;
-    const F* p = proj + r * 2 * H;
-    const F pz = p[c] + bias[c], ph = p[H + c] + bias[H + c];
-    const F z = sigmoid(pz);
-    const F hp = t > 0 ? y[r * H - H + c] : (h0 ? h0[n * H + c] : F(0));
-    dproj[r * 2 * H + c] = g * (candidate<CA>(ph) - hp) * z * (F(1) - z);
-    dproj[r * 2 * H + H + c] = g * z * candidate_grad<CA>(ph);
   }
 };
 
 }  // namespace
 
 template <class F>
-void mingru_forward(const F* x, const F* w, const F* bias, const F* h0, F* proj, F* y, int64_t B,
-                    int64_t T, int64_t D, int64_t H, Candidate cand, ScanMode mode) {
-  detail::min_layer_forward<MinGRUForwardOp, 2>("mingru_forward", x, w, bias, h0, proj, y, B, T,
-                                                D, H, cand, mode);
+void mingru_forward_pass(const F* proj, const F* bias, const F* h0, F* y, int64_t B, int64_t T,
+                        int64_t H, Candidate cand, bool parallel, int nt, F* work) {
+  auto go = [&](const auto& op) {
+    scan_run<F>(op, B, T, H, false, h0, nullptr, parallel, nt, 3 * sizeof(F), work);
+  };
+  switch (cand) {
+    case Candidate::G: go(MinGRUForwardOp<F, Candidate::G>{proj, bias, y, T, H}); break;
+    case Candidate::Identity: go(MinGRUForwardOp<F, Candidate::Identity>{proj, bias, y, T, H}); break;
+    case Candidate::Tanh: go(MinGRUForwardOp<F, Candidate::Tanh>{proj, bias, y, T, H}); break;
+  }
 }
 
+// g0 (B, H) receives dL/dh at t = 0; then dh0 = a_0 g_0.
 template <class F>
-void mingru_backward(const F* x, const F* w, const F* bias, const F* h0, const F* proj,
-                     const F* y, const F* dy, const F* dhn, F* dproj, F* dx, F* dw, F* dbias,
-                     F* dh0, int64_t B, int64_t T, int64_t D, int64_t H, Candidate cand,
-                     ScanMode mode) {
-  detail::min_layer_backward<MinGRUBackwardOp, 2>("mingru_backward", x, w, bias, h0, proj, y, dy,
-                                                  dhn, dproj, dx, dw, dbias, dh0, B, T, D, H,
-                                                  cand, mode);
+void mingru_backward_pass(const F* proj, const F* bias, const F* h0, const F* y, const F* dy,
+                         const F* dhn, const F* zeros, F* dproj, F* dh0, F* g0, int64_t B,
+                         int64_t T, int64_t H, Candidate cand, bool parallel, int nt, F* work) {
+  auto go = [&](const auto& op) {
+    scan_run<F>(op, B, T, H, true, nullptr, g0, parallel, nt, 6 * sizeof(F), work);
+    if (dh0)
+      for (int64_t n = 0; n < B; ++n)
+        for (int64_t c = 0; c < H; ++c)
+          dh0[n * H + c] = T > 0 ? op.a_at(n, 0, c) * g0[n * H + c] : (dhn ? dhn[n * H + c] : F(0));
+  };
+  switch (cand) {
+    case Candidate::G: go(MinGRUBackwardOp<F, Candidate::G>{proj, bias, h0, y, dy, dhn, zeros, dproj, T, H}); break;
+    case Candidate::Identity:
+      go(MinGRUBackwardOp<F, Candidate::Identity>{proj, bias, h0, y, dy, dhn, zeros, dproj, T, H});
+      break;
+    case Candidate::Tanh: go(MinGRUBackwardOp<F, Candidate::Tanh>{proj, bias, h0, y, dy, dhn, zeros, dproj, T, H}); break;
+  }
 }
 
 #define MINRNN_INSTANTIATE(F)                                                                   \
-  template void mingru_forward<F>(const F*, const F*, const F*, const F*, F*, F*, int64_t,      \
-                                  int64_t, int64_t, int64_t, Candidate, ScanMode);              \
-  template void mingru_backward<F>(const F*, const F*, const F*, const F*, const F*, const F*,  \
-                                   const F*, const F*, F*, F*, F*, F*, F*, int64_t, int64_t,    \
-                                   int64_t, int64_t, Candidate, ScanMode);
+  template void mingru_forward_pass<F>(const F*, const F*, const F*, F*, int64_t, int64_t,      \
+                                      int64_t, Candidate, bool, int, F*);                       \
+  template void mingru_backward_pass<F>(const F*, const F*, const F*, const F*, const F*,       \
+                                       const F*, const F*, F*, F*, F*, int64_t, int64_t,        \
+                                       int64_t, Candidate, bool, int, F*);
 MINRNN_INSTANTIATE(float)
 MINRNN_INSTANTIATE(double)
+#undef MINRNN_INSTANTIATE
 
-}  // namespace minrnn
+}  // namespace minrnn::MINRNN_ISA

@@ -1,91 +1,132 @@
 // MinLSTM (Feng et al. 2024): f, i = sigmoid(.), h~ = act(.), normalised gates
 // f' = f / (f + i), i' = i / (f + i), h_t = f' h_{t-1} + i' h~. Gate blocks: [f; i; h~].
 // As a scan: a_t = f'_t, b_t = i'_t h~_t.
+// Compiled once per instruction set (isa.h).
 #include "activations.h"
-#include "min_layer.h"
+#include "scan_engine.h"
 
-namespace minrnn {
+namespace minrnn::MINRNN_ISA {
 namespace {
-using detail::candidate;
-using detail::candidate_grad;
-using detail::sigmoid;
 
+// The normalised forget gate f / (f + i); f + i > 0 since sigmoid is clamped away from 0.
+template <class F>
+inline F forget_norm(F pf, F pi) {
+  const F f = sigmoid(pf), i = sigmoid(pi);
+  return f / (f + i);
+}
+
+// Rows keep one pointer per gate block (see mingru.cpp).
 template <class F, Candidate CA>
 struct MinLSTMForwardOp {
   const F *proj, *bias;
   F* y;
   int64_t T, H;
-  void coef(int64_t n, int64_t t, int64_t c, F& a, F& b) const {
+  struct Row {
+    const F *__restrict pf, *__restrict pi, *__restrict ph;
+    const F *__restrict bf, *__restrict bi, *__restrict bh;
+    F* __restrict y;
+    void coef(int64_t c, F& a, F& b) const {
+      const F f = sigmoid(pf[c] + bf[c]);
+      const F i = sigmoid(pi[c] + bi[c]);
+      const F inv = F(1) / (f + i);
+      a = f * inv;
+      b = i * inv * candidate<CA>(ph[c] + bh[c]);
+    }
+    void emit(int64_t c, F v) const { y[c] = v; }
+  };
+  Row at(int64_t n, int64_t t) const {
     const F* p = proj + (n * T + t) * 3 * H;
-    const F f = sigmoid(p[c] + bias[c]);
-    const F i = sigmoid(p[H + c] + bias[H + c]);
-    const F inv = F(1) / (f + i);  // f + i > 0: sigmoid is clamped away from 0
-    a = f * inv;
-    b = i * inv * candidate<CA>(p[2 * H + c] + bias[2 * H + c]);
+    return {p, p + H, p + 2 * H, bias, bias + H, bias + 2 * H, y + (n * T + t) * H};
   }
-  void emit(int64_t n, int64_t t, int64_t c, F v) const { y[(n * T + t) * H + c] = v; }
 };
 
 // With s = f + i: df' = g h_{t-1}, di' = g h~, dh~ = g i';
 // df = i (df' - di') / s^2, di = f (di' - df') / s^2 (the quotient rule).
 template <class F, Candidate CA>
 struct MinLSTMBackwardOp {
-  const F *proj, *bias, *h0, *y, *dy;
+  const F *proj, *bias, *h0, *y, *dy, *dhn, *zeros;
   F* dproj;
   int64_t T, H;
+  struct Row {
+    const F *__restrict pf, *__restrict pi, *__restrict ph, *__restrict pf_next, *__restrict pi_next;
+    const F *__restrict bf, *__restrict bi, *__restrict bh;
+    const F *__restrict hprev, *__restrict dy, *__restrict dhn;
+    F *__restrict dpf, *__restrict dpi, *__restrict dph;
+    void coef(int64_t c, F& a, F& b) const {
+      a = forget_norm(pf_next[c] + bf[c], pi_next[c] + bi[c]);
+      b = dy[c] + dhn[c];
+    }
+    void emit(int64_t c, F g) const {
+      const F f = sigmoid(pf[c] + bf[c]);
+      const F i = sigmoid(pi[c] + bi[c]);
+      const F x = ph[c] + bh[c];
+      const F inv = F(1) / (f + i);
+      const F q = g * (hprev[c] - candidate<CA>(x)) * inv * inv;
+      dpf[c] = i * q * f * (F(1) - f);
+      dpi[c] = -f * q * i * (F(1) - i);
+      dph[c] = g * i * inv * candidate_grad<CA>(x);
+    }
+  };
+  Row at(int64_t n, int64_t t) const {
+    const int64_t r = n * T + t;
+    const bool last = t + 1 == T;
+    const F* p = proj + r * 3 * H;
+    const F* pn = last ? zeros : p + 3 * H;  // see MinGRUBackwardOp::at
+    F* dp = dproj + r * 3 * H;
+    return {p, p + H, p + 2 * H, pn, pn + H, bias, bias + H, bias + 2 * H,
+            t > 0 ? y + (r - 1) * H : (h0 ? h0 + n * H : zeros), dy + r * H,
+            last && dhn ? dhn + n * H : zeros, dp, dp + H, dp + 2 * H};
+  }
   F a_at(int64_t n, int64_t t, int64_t c) const {
     const F* p = proj + (n * T + t) * 3 * H;
-    const F f = sigmoid(p[c] + bias[c]);
-    const F i = sigmoid(p[H + c] + bias[H + c]);
-    return f / (f + i);
-  }
-  void coef(int64_t n, int64_t t, int64_t c, F& a, F& b) const {
-    a = t + 1 < T ? a_at(n, t + 1, c) : F(1);  // the carry entering t = T-1 is dL/dh_n
-    b = dy[(n * T + t) * H + c];
-  }
-  void emit(int64_t n, int64_t t, int64_t c, F g) const {
-    const int64_t r = n * T + t;
-    const F* p = proj + r * 3 * H;
-    F* dp = dproj + r * 3 * H;
-    const F f = sigmoid(p[c] + bias[c]);
-    const F i = sigmoid(p[H + c] + bias[H + c]);
-    const F ph = p[2 * H + c] + bias[2 * H + c];
-    const F inv = F(1) / (f + i);
-    const F hp = t > 0 ? y[r * H - H + c] : (h0 ? h0[n * H + c] : F(0));
-    const F dfn = g * hp, din = g * candidate<CA>(ph);
-    const F q = (dfn - din) * inv * inv;
-    dp[c] = i * q * f * (F(1) - f);
-    dp[H + c] = -f * q * i * (F(1) - i);
-    dp[2 * H + c] = g * i * inv * candidate_grad<CA>(ph);
+    return forget_norm(p[c] + bias[c], p[H + c] + bias[H + c]);
   }
 };
 
 }  // namespace
 
 template <class F>
-void minlstm_forward(const F* x, const F* w, const F* bias, const F* h0, F* proj, F* y, int64_t B,
-                     int64_t T, int64_t D, int64_t H, Candidate cand, ScanMode mode) {
-  detail::min_layer_forward<MinLSTMForwardOp, 3>("minlstm_forward", x, w, bias, h0, proj, y, B,
-                                                 T, D, H, cand, mode);
+void minlstm_forward_pass(const F* proj, const F* bias, const F* h0, F* y, int64_t B, int64_t T,
+                        int64_t H, Candidate cand, bool parallel, int nt, F* work) {
+  auto go = [&](const auto& op) {
+    scan_run<F>(op, B, T, H, false, h0, nullptr, parallel, nt, 4 * sizeof(F), work);
+  };
+  switch (cand) {
+    case Candidate::G: go(MinLSTMForwardOp<F, Candidate::G>{proj, bias, y, T, H}); break;
+    case Candidate::Identity: go(MinLSTMForwardOp<F, Candidate::Identity>{proj, bias, y, T, H}); break;
+    case Candidate::Tanh: go(MinLSTMForwardOp<F, Candidate::Tanh>{proj, bias, y, T, H}); break;
+  }
 }
 
+// g0 (B, H) receives dL/dh at t = 0; then dh0 = a_0 g_0.
 template <class F>
-void minlstm_backward(const F* x, const F* w, const F* bias, const F* h0, const F* proj,
-                      const F* y, const F* dy, const F* dhn, F* dproj, F* dx, F* dw, F* dbias,
-                      F* dh0, int64_t B, int64_t T, int64_t D, int64_t H, Candidate cand,
-                      ScanMode mode) {
-  detail::min_layer_backward<MinLSTMBackwardOp, 3>("minlstm_backward", x, w, bias, h0, proj, y,
-                                                   dy, dhn, dproj, dx, dw, dbias, dh0, B, T, D, H,
-                                                   cand, mode);
+void minlstm_backward_pass(const F* proj, const F* bias, const F* h0, const F* y, const F* dy,
+                         const F* dhn, const F* zeros, F* dproj, F* dh0, F* g0, int64_t B,
+                         int64_t T, int64_t H, Candidate cand, bool parallel, int nt, F* work) {
+  auto go = [&](const auto& op) {
+    scan_run<F>(op, B, T, H, true, nullptr, g0, parallel, nt, 8 * sizeof(F), work);
+    if (dh0)
+      for (int64_t n = 0; n < B; ++n)
+        for (int64_t c = 0; c < H; ++c)
+          dh0[n * H + c] = T > 0 ? op.a_at(n, 0, c) * g0[n * H + c] : (dhn ? dhn[n * H + c] : F(0));
+  };
+  switch (cand) {
+    case Candidate::G: go(MinLSTMBackwardOp<F, Candidate::G>{proj, bias, h0, y, dy, dhn, zeros, dproj, T, H}); break;
+    case Candidate::Identity:
+      go(MinLSTMBackwardOp<F, Candidate::Identity>{proj, bias, h0, y, dy, dhn, zeros, dproj, T, H});
+      break;
+    case Candidate::Tanh: go(MinLSTMBackwardOp<F, Candidate::Tanh>{proj, bias, h0, y, dy, dhn, zeros, dproj, T, H}); break;
+  }
 }
 
 #define MINRNN_INSTANTIATE(F)                                                                   \
-  template void minlstm_forward<F>(const F*, const F*, const F*, const F*, F*, F*, int64_t,     \
-                                   int64_t, int64_t, int64_t, Candidate, ScanMode);             \
-  template void minlstm_backward<F>(const F*, const F*, const F*, const F*, const F*, const F*, \
-                                    const F*, const F*, F*, F*, F*, F*, F*, int64_t, int64_t,   \
-                                    int64_t, int64_t, Candidate, ScanMode);
+  template void minlstm_forward_pass<F>(const F*, const F*, const F*, F*, int64_t, int64_t,      \
+                                      int64_t, Candidate, bool, int, F*);                       \
+  template void minlstm_backward_pass<F>(const F*, const F*, const F*, const F*, const F*,       \
+                                       const F*, const F*, F*, F*, F*, int64_t, int64_t,        \
+                                       int64_t, Candidate, bool, int, F*);
 MINRNN_INSTANTIATE(float)
 MINRNN_INSTANTIATE(double)
+#undef MINRNN_INSTANTIATE
 
-}  // namespace minrnn
+}  // namespace minrnn::MINRNN_ISA

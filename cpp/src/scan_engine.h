@@ -1,8 +1,9 @@
 // The engine behind every linear recurrence in minrnn: h_s = a_s * h_{s-1} + b_s over
 // s = 0..T-1, independently for each of the C channels of each of nb batch rows.
-// A cell supplies an Op that computes (a, b) for one element and consumes h:
-//   void coef(int64_t n, int64_t t, int64_t c, F& a, F& b) const;
-//   void emit(int64_t n, int64_t t, int64_t c, F h) const;
+// A cell supplies an Op whose at(n, t) returns a Row for batch row n at time t, with
+// every pointer resolved, so that the loop over channels is branch-free and vectorises:
+//   void Row::coef(int64_t c, F& a, F& b) const;   // the step's coefficients
+//   void Row::emit(int64_t c, F h) const;          // consume the new state
 // t is the time index the op sees: t = s going forward, t = T-1-s when `reverse`
 // (backward passes are the same recurrence run from the end).
 //
@@ -16,118 +17,133 @@
 //    stay in its cache between passes 1 and 3. With few channels a thread walks m = 8
 //    chunks side by side, so 8 independent multiply-add chains hide the latency.
 #pragma once
-#include <algorithm>
 #include <cstdint>
-#include <vector>
 
+#include "isa.h"
+#include "kernels.h"
 #include "minrnn/minrnn.h"
-#include "threads.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
-namespace minrnn::detail {
+namespace minrnn::MINRNN_ISA {
 
-constexpr int64_t kBlockC = 64;       // channels per register block in the sequential walk
-constexpr int64_t kChains = 8;        // chunks walked side by side when channels are few
+constexpr int64_t kBlockC = 64;              // channels per block in the sequential walk
 constexpr int64_t kChunkBytes = 192 * 1024;  // what one thread keeps in cache per block
 
-inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+MINRNN_INLINE int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+MINRNN_INLINE int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+MINRNN_INLINE int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+// One time step over channels [c0, c0 + len). The row is a by-value parameter so that the
+// __restrict on its pointers holds (GCC honours restrict on parameters, not on locals),
+// which lets the loop vectorise without run-time alias checks.
+template <class F, class Row>
+MINRNN_NOINLINE void step_row(const Row row, F* __restrict h, int64_t c0, int64_t len) {
+  for (int64_t i = 0; i < len; ++i) {
+    F a, b;
+    row.coef(c0 + i, a, b);
+    const F v = a * h[i] + b;
+    h[i] = v;
+    row.emit(c0 + i, v);
+  }
+}
+
+// Compose one time step into running pairs: A = a A, B = a B + b.
+template <class F, class Row>
+MINRNN_NOINLINE void reduce_row(const Row row, F* __restrict A, F* __restrict B, int64_t len) {
+  for (int64_t c = 0; c < len; ++c) {
+    F a, b;
+    row.coef(c, a, b);
+    A[c] *= a;
+    B[c] = a * B[c] + b;
+  }
+}
 
 template <class F, class Op>
 void scan_run_sequential(const Op& op, int64_t nb, int64_t T, int64_t C, bool reverse,
                          const F* h0, F* hT, int nt) {
   // Enough channel blocks that every thread gets work, but no block narrower than 16.
-  const int64_t want = std::max<int64_t>(1, ceil_div(nt, nb));
-  int64_t cb = std::min(kBlockC, std::max<int64_t>(16, ceil_div(ceil_div(C, want), 8) * 8));
-  cb = std::min(cb, C);
+  const int64_t want = max64(1, ceil_div(nt, nb));
+  const int64_t cb = min64(C, min64(kBlockC, max64(16, ceil_div(ceil_div(C, want), 8) * 8)));
   const int64_t nblk = ceil_div(C, cb);
   const int64_t items = nb * nblk;
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && items > 1)
   for (int64_t it = 0; it < items; ++it) {
-    const int64_t n = it / nblk, c0 = (it % nblk) * cb, len = std::min(cb, C - c0);
+    const int64_t n = it / nblk, c0 = (it % nblk) * cb, len = min64(cb, C - c0);
     alignas(64) F h[kBlockC];
     for (int64_t i = 0; i < len; ++i) h[i] = h0 ? h0[n * C + c0 + i] : F(0);
-    for (int64_t s = 0; s < T; ++s) {
-      const int64_t t = reverse ? T - 1 - s : s;
-      for (int64_t i = 0; i < len; ++i) {
-        F a, b;
-        op.coef(n, t, c0 + i, a, b);
-        const F v = a * h[i] + b;
-        h[i] = v;
-        op.emit(n, t, c0 + i, v);
-      }
-    }
+    for (int64_t s = 0; s < T; ++s) step_row<F>(op.at(n, reverse ? T - 1 - s : s), h, c0, len);
     if (hT)
       for (int64_t i = 0; i < len; ++i) hT[n * C + c0 + i] = h[i];
   }
 }
 
+// work: detail::scan_workspace(C, nt) elements.
 template <class F, class Op>
 void scan_run_parallel(const Op& op, int64_t nb, int64_t T, int64_t C, bool reverse,
-                       const F* h0, F* hT, int nt, int64_t bytes_per_elem) {
-  const int64_t m = C < 16 ? kChains : 1;
-  const int64_t K = nt * m;
-  int64_t L = std::max<int64_t>(32, kChunkBytes / (m * C * bytes_per_elem));
-  L = std::min(L, ceil_div(T, K));
+                       const F* h0, F* hT, int nt, int64_t bytes_per_elem, F* work) {
+  const int64_t K = detail::scan_chunks(C, nt);
+  const int64_t m = K / nt;
+  const int64_t L = min64(max64(32, kChunkBytes / (m * C * bytes_per_elem)), ceil_div(T, K));
   const int64_t TB = K * L;
   // A[k*C + c], Bv[k*C + c]: the pair of chunk k; after pass 2, A holds the state entering it.
-  std::vector<F> A(static_cast<size_t>(K * C)), Bv(static_cast<size_t>(K * C)),
-      carry(static_cast<size_t>(C));
+  F* const A = work;
+  F* const Bv = work + K * C;
+  F* const carry = work + 2 * K * C;
   for (int64_t n = 0; n < nb; ++n) {
     for (int64_t c = 0; c < C; ++c) carry[c] = h0 ? h0[n * C + c] : F(0);
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
-      const int64_t tid = thread_id(), nth = nt;
+#ifdef _OPENMP
+      const int64_t tid = omp_get_thread_num();
+#else
+      const int64_t tid = 0;
+#endif
       const int64_t k0 = tid * m;
-      F* Ap = A.data();
-      F* Bp = Bv.data();
       for (int64_t s0 = 0; s0 < T; s0 += TB) {
-        const int64_t blk = std::min(TB, T - s0);
+        const int64_t blk = min64(TB, T - s0);
         const int64_t Lb = ceil_div(blk, K);
         // pass 1: reduce this thread's chunks
         for (int64_t k = k0; k < k0 + m; ++k)
-          for (int64_t c = 0; c < C; ++c) Ap[k * C + c] = F(1), Bp[k * C + c] = F(0);
+          for (int64_t c = 0; c < C; ++c) A[k * C + c] = F(1), Bv[k * C + c] = F(0);
         if (m == 1) {
-          const int64_t lo = k0 * Lb, hi = std::min(blk, lo + Lb);
-          F* a_ = Ap + k0 * C;
-          F* b_ = Bp + k0 * C;
+          const int64_t lo = k0 * Lb, hi = min64(blk, lo + Lb);
           for (int64_t i = lo; i < hi; ++i) {
-            const int64_t s = s0 + i, t = reverse ? T - 1 - s : s;
-            for (int64_t c = 0; c < C; ++c) {
-              F a, b;
-              op.coef(n, t, c, a, b);
-              a_[c] *= a;
-              b_[c] = a * b_[c] + b;
-            }
+            const int64_t s = s0 + i;
+            reduce_row<F>(op.at(n, reverse ? T - 1 - s : s), A + k0 * C, Bv + k0 * C, C);
           }
         } else {
           for (int64_t c = 0; c < C; ++c) {
-            F ra[kChains], rb[kChains];
-            for (int64_t j = 0; j < kChains; ++j) ra[j] = F(1), rb[j] = F(0);
+            F ra[detail::kChains], rb[detail::kChains];
+            for (int64_t j = 0; j < detail::kChains; ++j) ra[j] = F(1), rb[j] = F(0);
             for (int64_t i = 0; i < Lb; ++i) {
 #pragma GCC unroll 8
-              for (int64_t j = 0; j < kChains; ++j) {
+              for (int64_t j = 0; j < detail::kChains; ++j) {
                 const int64_t off = (k0 + j) * Lb + i;
                 if (off < blk) {
-                  const int64_t s = s0 + off, t = reverse ? T - 1 - s : s;
+                  const int64_t s = s0 + off;
                   F a, b;
-                  op.coef(n, t, c, a, b);
+                  op.at(n, reverse ? T - 1 - s : s).coef(c, a, b);
                   ra[j] *= a;
                   rb[j] = a * rb[j] + b;
                 }
               }
             }
-            for (int64_t j = 0; j < kChains; ++j) Ap[(k0 + j) * C + c] = ra[j], Bp[(k0 + j) * C + c] = rb[j];
+            for (int64_t j = 0; j < detail::kChains; ++j)
+              A[(k0 + j) * C + c] = ra[j], Bv[(k0 + j) * C + c] = rb[j];
           }
         }
 #pragma omp barrier
         // pass 2: states entering each chunk, channels split across threads
         {
-          const int64_t cs = C * tid / nth, ce = C * (tid + 1) / nth;
+          const int64_t cs = C * tid / nt, ce = C * (tid + 1) / nt;
           for (int64_t c = cs; c < ce; ++c) {
             F h = carry[c];
             for (int64_t k = 0; k < K; ++k) {
-              const F a = Ap[k * C + c];
-              Ap[k * C + c] = h;
-              h = a * h + Bp[k * C + c];
+              const F a = A[k * C + c];
+              A[k * C + c] = h;
+              h = a * h + Bv[k * C + c];
             }
             carry[c] = h;
           }
@@ -135,32 +151,26 @@ void scan_run_parallel(const Op& op, int64_t nb, int64_t T, int64_t C, bool reve
 #pragma omp barrier
         // pass 3: walk this thread's chunks from their entering states
         if (m == 1) {
-          const int64_t lo = k0 * Lb, hi = std::min(blk, lo + Lb);
-          F* h_ = Ap + k0 * C;
+          const int64_t lo = k0 * Lb, hi = min64(blk, lo + Lb);
           for (int64_t i = lo; i < hi; ++i) {
-            const int64_t s = s0 + i, t = reverse ? T - 1 - s : s;
-            for (int64_t c = 0; c < C; ++c) {
-              F a, b;
-              op.coef(n, t, c, a, b);
-              const F v = a * h_[c] + b;
-              h_[c] = v;
-              op.emit(n, t, c, v);
-            }
+            const int64_t s = s0 + i;
+            step_row<F>(op.at(n, reverse ? T - 1 - s : s), A + k0 * C, 0, C);
           }
         } else {
           for (int64_t c = 0; c < C; ++c) {
-            F rh[kChains];
-            for (int64_t j = 0; j < kChains; ++j) rh[j] = Ap[(k0 + j) * C + c];
+            F rh[detail::kChains];
+            for (int64_t j = 0; j < detail::kChains; ++j) rh[j] = A[(k0 + j) * C + c];
             for (int64_t i = 0; i < Lb; ++i) {
 #pragma GCC unroll 8
-              for (int64_t j = 0; j < kChains; ++j) {
+              for (int64_t j = 0; j < detail::kChains; ++j) {
                 const int64_t off = (k0 + j) * Lb + i;
                 if (off < blk) {
-                  const int64_t s = s0 + off, t = reverse ? T - 1 - s : s;
+                  const int64_t s = s0 + off;
+                  const auto row = op.at(n, reverse ? T - 1 - s : s);
                   F a, b;
-                  op.coef(n, t, c, a, b);
+                  row.coef(c, a, b);
                   rh[j] = a * rh[j] + b;
-                  op.emit(n, t, c, rh[j]);
+                  row.emit(c, rh[j]);
                 }
               }
             }
@@ -175,31 +185,20 @@ void scan_run_parallel(const Op& op, int64_t nb, int64_t T, int64_t C, bool reve
   }
 }
 
-// Resolve Auto for a shape (nb rows of C channels over T steps) and thread count.
-inline ScanMode scan_resolve(ScanMode mode, int64_t nb, int64_t T, int64_t C, int nt) {
-  if (mode != ScanMode::Auto) return mode;
-  if (T < 512) return ScanMode::Sequential;
-  // Latency-bound: too few channels per row to fill a vector's worth of independent chains.
-  if (C < 16) return ScanMode::Parallel;
-  // Threads starved: fewer channel blocks of 16 than threads.
-  if (nt > 1 && nb * ceil_div(C, 16) < nt) return ScanMode::Parallel;
-  return ScanMode::Sequential;
-}
-
+// Run op over (nb, T, C) with the resolved schedule. T = 0 leaves hT = h0.
 template <class F, class Op>
 void scan_run(const Op& op, int64_t nb, int64_t T, int64_t C, bool reverse, const F* h0, F* hT,
-              ScanMode mode, int64_t bytes_per_elem) {
-  const int nt = std::max(1, get_num_threads());
+              bool parallel, int nt, int64_t bytes_per_elem, F* work) {
   if (nb == 0 || C == 0) return;
   if (T == 0) {
     if (hT)
       for (int64_t i = 0; i < nb * C; ++i) hT[i] = h0 ? h0[i] : F(0);
     return;
   }
-  if (scan_resolve(mode, nb, T, C, nt) == ScanMode::Parallel)
-    scan_run_parallel<F>(op, nb, T, C, reverse, h0, hT, nt, bytes_per_elem);
+  if (parallel)
+    scan_run_parallel<F>(op, nb, T, C, reverse, h0, hT, nt, bytes_per_elem, work);
   else
     scan_run_sequential<F>(op, nb, T, C, reverse, h0, hT, nt);
 }
 
-}  // namespace minrnn::detail
+}  // namespace minrnn::MINRNN_ISA

@@ -8,7 +8,6 @@
 
 #include "blas.h"
 #include "minrnn/minrnn.h"
-#include "threads.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif

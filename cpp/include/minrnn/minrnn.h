@@ -14,6 +14,10 @@ namespace minrnn {
 void set_num_threads(int n);   // n >= 1
 int get_num_threads();
 
+// The instruction set the kernels run with: "baseline", "avx2" or "avx512" (chosen once
+// from the CPU; the environment variable MINRNN_SIMD may ask for a lower one).
+const char* simd_level();
+
 // ---- the linear scan h_t = a_t * h_{t-1} + b_t ----
 enum class ScanMode : int { Sequential = 0, Parallel = 1, Auto = 2 };
 
@@ -63,5 +67,14 @@ void minlstm_backward(const F* x, const F* w, const F* bias, const F* h0,
                       F* dproj, F* dx, F* dw, F* dbias, F* dh0,
                       int64_t B, int64_t T, int64_t D, int64_t H,
                       Candidate cand, ScanMode mode);
+
+// ---- Linear: y = x w^T + b over M rows ----
+// x (M, K), w (N, K), bias (N) or nullptr, y (M, N).
+template <class F>
+void linear_forward(const F* x, const F* w, const F* bias, F* y, int64_t M, int64_t K, int64_t N);
+// dy (M, N) -> dx (M, K), dw (N, K), dbias (N); each may be nullptr to skip it.
+template <class F>
+void linear_backward(const F* x, const F* w, const F* dy, F* dx, F* dw, F* dbias, int64_t M,
+                     int64_t K, int64_t N);
 
 }  // namespace minrnn

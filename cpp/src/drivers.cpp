@@ -1,0 +1,180 @@
+// The public entry points of the scan and the min cells: check sizes, size workspaces,
+// run the GEMMs, and hand the recurrent pass to the kernels of the chosen instruction set.
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "blas.h"
+#include "check.h"
+#include "kernels.h"
+#include "minrnn/minrnn.h"
+
+namespace minrnn {
+namespace {
+
+// Auto: sequential unless the recurrence is long (T >= 512) and either latency-bound
+// (fewer than 16 channels per row) or too narrow to give every thread a 16-channel block.
+bool use_parallel(ScanMode mode, int64_t nb, int64_t T, int64_t C, int nt) {
+  if (mode != ScanMode::Auto) return mode == ScanMode::Parallel;
+  if (T < 512) return false;
+  if (C < 16) return true;
+  return nt > 1 && nb * ((C + 15) / 16) < nt;
+}
+
+template <class F>
+struct Scratch {
+  std::vector<F> work, zeros, g0;
+  Scratch(bool parallel, int64_t B, int64_t C, int64_t zeros_n, int nt)
+      : work(parallel ? static_cast<size_t>(detail::scan_workspace(C, nt)) : 0),
+        zeros(static_cast<size_t>(zeros_n), F(0)),
+        g0(static_cast<size_t>(B * C)) {}
+};
+
+}  // namespace
+
+ScanMode scan_choose(int64_t B, int64_t T, int64_t C) {
+  return use_parallel(ScanMode::Auto, B, T, C, get_num_threads()) ? ScanMode::Parallel
+                                                                   : ScanMode::Sequential;
+}
+
+template <class F>
+void scan_forward(const F* a, const F* b, const F* h0, F* h, int64_t B, int64_t T, int64_t C,
+                  ScanMode mode) {
+  const char* fn = "scan_forward";
+  const int64_t n = detail::checked_product(fn, {B, T, C});
+  detail::check_ptr(fn, "a", a, n);
+  detail::check_ptr(fn, "b", b, n);
+  detail::check_ptr(fn, "h", h, n);
+  const int nt = get_num_threads();
+  const bool par = use_parallel(mode, B, T, C, nt);
+  std::vector<F> work(par ? static_cast<size_t>(detail::scan_workspace(C, nt)) : 0);
+  detail::kernels<F>().scan_forward(a, b, h0, h, B, T, C, par, nt, work.data());
+}
+
+template <class F>
+void scan_backward(const F* a, const F* h0, const F* h, const F* dh, F* da, F* db, F* dh0,
+                   int64_t B, int64_t T, int64_t C, ScanMode mode) {
+  const char* fn = "scan_backward";
+  const int64_t n = detail::checked_product(fn, {B, T, C});
+  for (auto [name, p] : {std::pair<const char*, const void*>{"a", a}, {"h", h}, {"dh", dh},
+                         {"da", da}, {"db", db}})
+    detail::check_ptr(fn, name, p, n);
+  const int nt = get_num_threads();
+  const bool par = use_parallel(mode, B, T, C, nt);
+  Scratch<F> s(par, B, C, C, nt);
+  detail::kernels<F>().scan_backward(a, h0, h, dh, s.zeros.data(), da, db, dh0, s.g0.data(), B, T,
+                                     C, par, nt, s.work.data());
+}
+
+// ---- MinGRU and MinLSTM: their gates read x_t only, so a layer is one GEMM for every
+// projection and one fused gate + scan pass; backward is one reverse fused pass and the
+// input- and weight-gradient GEMMs. G gate blocks. ----
+namespace {
+
+template <class F>
+using ForwardPass = void (*)(const F*, const F*, const F*, F*, int64_t, int64_t, int64_t,
+                             Candidate, bool, int, F*);
+template <class F>
+using BackwardPass = void (*)(const F*, const F*, const F*, const F*, const F*, const F*,
+                              const F*, F*, F*, F*, int64_t, int64_t, int64_t, Candidate, bool,
+                              int, F*);
+
+void check_layer(const char* fn, int64_t B, int64_t T, int64_t D, int64_t H, int G,
+                 Candidate cand) {
+  detail::checked_product(fn, {B, T, D});
+  detail::checked_product(fn, {B, T, G, H});
+  detail::checked_product(fn, {G, H, D});
+  if (cand != Candidate::G && cand != Candidate::Identity && cand != Candidate::Tanh)
+    throw std::invalid_argument(std::string(fn) + ": unknown candidate activation");
+}
+
+template <class F, int G>
+void min_forward(const char* fn, ForwardPass<F> pass, const F* x, const F* w, const F* bias,
+                 const F* h0, F* proj, F* y, int64_t B, int64_t T, int64_t D, int64_t H,
+                 Candidate cand, ScanMode mode) {
+  check_layer(fn, B, T, D, H, G, cand);
+  detail::check_ptr(fn, "x", x, B * T * D);
+  detail::check_ptr(fn, "w", w, G * H * D);
+  detail::check_ptr(fn, "proj", proj, B * T * G * H);
+  detail::check_ptr(fn, "y", y, B * T * H);
+  detail::gemm<F>(false, true, B * T, G * H, D, F(1), x, D, w, D, F(0), proj, G * H);
+  const int nt = get_num_threads();
+  const bool par = use_parallel(mode, B, T, H, nt);
+  Scratch<F> s(par, 0, H, G * H, nt);
+  pass(proj, bias ? bias : s.zeros.data(), h0, y, B, T, H, cand, par, nt, s.work.data());
+}
+
+template <class F, int G>
+void min_backward(const char* fn, BackwardPass<F> pass, const F* x, const F* w, const F* bias,
+                  const F* h0, const F* proj, const F* y, const F* dy, const F* dhn, F* dproj,
+                  F* dx, F* dw, F* dbias, F* dh0, int64_t B, int64_t T, int64_t D, int64_t H,
+                  Candidate cand, ScanMode mode) {
+  check_layer(fn, B, T, D, H, G, cand);
+  for (auto [name, p, count] :
+       {std::tuple<const char*, const void*, int64_t>{"x", x, B * T * D}, {"w", w, G * H * D},
+        {"proj", proj, B * T * G * H}, {"y", y, B * T * H}, {"dy", dy, B * T * H},
+        {"dproj", dproj, B * T * G * H}, {"dx", dx, B * T * D}, {"dw", dw, G * H * D}})
+    detail::check_ptr(fn, name, p, count);
+  const int nt = get_num_threads();
+  const bool par = use_parallel(mode, B, T, H, nt);
+  Scratch<F> s(par, B, H, G * H, nt);  // zeros stand in for a null bias, h0 or dh_n
+  pass(proj, bias ? bias : s.zeros.data(), h0, y, dy, dhn, s.zeros.data(), dproj, dh0,
+       s.g0.data(), B, T, H, cand, par, nt, s.work.data());
+  // dx = dproj w ; dw = dproj^T x ; dbias = column sums of dproj
+  detail::gemm<F>(false, false, B * T, D, G * H, F(1), dproj, G * H, w, D, F(0), dx, D);
+  detail::gemm<F>(true, false, G * H, D, B * T, F(1), dproj, G * H, x, D, F(0), dw, D);
+  if (dbias) detail::column_sums<F>(dproj, B * T, G * H, dbias);
+}
+
+}  // namespace
+
+template <class F>
+void mingru_forward(const F* x, const F* w, const F* bias, const F* h0, F* proj, F* y, int64_t B,
+                    int64_t T, int64_t D, int64_t H, Candidate cand, ScanMode mode) {
+  min_forward<F, 2>("mingru_forward", detail::kernels<F>().mingru_forward, x, w, bias, h0, proj,
+                    y, B, T, D, H, cand, mode);
+}
+template <class F>
+void minlstm_forward(const F* x, const F* w, const F* bias, const F* h0, F* proj, F* y, int64_t B,
+                     int64_t T, int64_t D, int64_t H, Candidate cand, ScanMode mode) {
+  min_forward<F, 3>("minlstm_forward", detail::kernels<F>().minlstm_forward, x, w, bias, h0,
+                    proj, y, B, T, D, H, cand, mode);
+}
+template <class F>
+void mingru_backward(const F* x, const F* w, const F* bias, const F* h0, const F* proj,
+                     const F* y, const F* dy, const F* dhn, F* dproj, F* dx, F* dw, F* dbias,
+                     F* dh0, int64_t B, int64_t T, int64_t D, int64_t H, Candidate cand,
+                     ScanMode mode) {
+  min_backward<F, 2>("mingru_backward", detail::kernels<F>().mingru_backward, x, w, bias, h0,
+                     proj, y, dy, dhn, dproj, dx, dw, dbias, dh0, B, T, D, H, cand, mode);
+}
+template <class F>
+void minlstm_backward(const F* x, const F* w, const F* bias, const F* h0, const F* proj,
+                      const F* y, const F* dy, const F* dhn, F* dproj, F* dx, F* dw, F* dbias,
+                      F* dh0, int64_t B, int64_t T, int64_t D, int64_t H, Candidate cand,
+                      ScanMode mode) {
+  min_backward<F, 3>("minlstm_backward", detail::kernels<F>().minlstm_backward, x, w, bias, h0,
+                     proj, y, dy, dhn, dproj, dx, dw, dbias, dh0, B, T, D, H, cand, mode);
+}
+
+#define MINRNN_INSTANTIATE(F)                                                                   \
+  template void scan_forward<F>(const F*, const F*, const F*, F*, int64_t, int64_t, int64_t,    \
+                                ScanMode);                                                      \
+  template void scan_backward<F>(const F*, const F*, const F*, const F*, F*, F*, F*, int64_t,   \
+                                 int64_t, int64_t, ScanMode);                                   \
+  template void mingru_forward<F>(const F*, const F*, const F*, const F*, F*, F*, int64_t,      \
+                                  int64_t, int64_t, int64_t, Candidate, ScanMode);              \
+  template void minlstm_forward<F>(const F*, const F*, const F*, const F*, F*, F*, int64_t,     \
+                                   int64_t, int64_t, int64_t, Candidate, ScanMode);             \
+  template void mingru_backward<F>(const F*, const F*, const F*, const F*, const F*, const F*,  \
+                                   const F*, const F*, F*, F*, F*, F*, F*, int64_t, int64_t,    \
+                                   int64_t, int64_t, Candidate, ScanMode);                      \
+  template void minlstm_backward<F>(const F*, const F*, const F*, const F*, const F*, const F*, \
+                                    const F*, const F*, F*, F*, F*, F*, F*, int64_t, int64_t,   \
+                                    int64_t, int64_t, Candidate, ScanMode);
+MINRNN_INSTANTIATE(float)
+MINRNN_INSTANTIATE(double)
+
+}  // namespace minrnn

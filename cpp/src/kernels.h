@@ -1,0 +1,63 @@
+// The per-instruction-set kernel entry points and the table that picks one set at run time.
+// A "pass" is the elementwise, recurrent part of a layer (the GEMMs stay in the drivers).
+// `parallel` selects the chunked scan; `work` is a workspace of scan_workspace() elements.
+#pragma once
+#include <cstdint>
+
+#include "minrnn/minrnn.h"
+
+#define MINRNN_DECLARE_KERNELS(ns)                                                              \
+  namespace minrnn::ns {                                                                        \
+  template <class F>                                                                            \
+  void scan_forward_pass(const F* a, const F* b, const F* h0, F* h, int64_t B, int64_t T,       \
+                         int64_t C, bool parallel, int nt, F* work);                            \
+  template <class F>                                                                            \
+  void scan_backward_pass(const F* a, const F* h0, const F* h, const F* dh, const F* zeros,     \
+                          F* da, F* db, F* dh0, F* g0, int64_t B, int64_t T, int64_t C,         \
+                          bool parallel, int nt, F* work);                                      \
+  template <class F>                                                                            \
+  void mingru_forward_pass(const F* proj, const F* bias, const F* h0, F* y, int64_t B,          \
+                           int64_t T, int64_t H, Candidate cand, bool parallel, int nt, F* work); \
+  template <class F>                                                                            \
+  void mingru_backward_pass(const F* proj, const F* bias, const F* h0, const F* y, const F* dy, \
+                            const F* dhn, const F* zeros, F* dproj, F* dh0, F* g0, int64_t B,   \
+                            int64_t T, int64_t H, Candidate cand, bool parallel, int nt,        \
+                            F* work);                                                           \
+  template <class F>                                                                            \
+  void minlstm_forward_pass(const F* proj, const F* bias, const F* h0, F* y, int64_t B,         \
+                            int64_t T, int64_t H, Candidate cand, bool parallel, int nt,        \
+                            F* work);                                                           \
+  template <class F>                                                                            \
+  void minlstm_backward_pass(const F* proj, const F* bias, const F* h0, const F* y,             \
+                             const F* dy, const F* dhn, const F* zeros, F* dproj, F* dh0,       \
+                             F* g0, int64_t B, int64_t T, int64_t H, Candidate cand,            \
+                             bool parallel, int nt, F* work);                                   \
+  }
+
+MINRNN_DECLARE_KERNELS(isa_base)
+
+namespace minrnn::detail {
+
+// Chunks of time the parallel scan cuts each block into: m per thread, and m = 8 when
+// channels are few, so that 8 independent chains hide the multiply-add latency.
+// static: each translation unit keeps its own copy (see isa.h).
+static constexpr int64_t kChains = 8;
+static inline int64_t scan_chunks(int64_t C, int nt) { return (C < 16 ? kChains : 1) * nt; }
+// Elements of workspace the parallel scan needs (the sequential scan needs none).
+static inline int64_t scan_workspace(int64_t C, int nt) { return 2 * scan_chunks(C, nt) * C + C; }
+
+template <class F>
+struct Kernels {
+  decltype(&isa_base::scan_forward_pass<F>) scan_forward;
+  decltype(&isa_base::scan_backward_pass<F>) scan_backward;
+  decltype(&isa_base::mingru_forward_pass<F>) mingru_forward;
+  decltype(&isa_base::mingru_backward_pass<F>) mingru_backward;
+  decltype(&isa_base::minlstm_forward_pass<F>) minlstm_forward;
+  decltype(&isa_base::minlstm_backward_pass<F>) minlstm_backward;
+};
+
+// The table for the instruction set chosen at first use (dispatch.cpp).
+template <class F>
+const Kernels<F>& kernels();
+
+}  // namespace minrnn::detail
