@@ -18,12 +18,12 @@ struct MinGRUForwardOp {
   struct Row {
     const F *__restrict pz, *__restrict ph, *__restrict bz, *__restrict bh;
     F* __restrict y;
-    void coef(int64_t c, F& a, F& b) const {
+    MINRNN_INLINE void coef(int64_t c, F& a, F& b) const {
       const F z = sigmoid(pz[c] + bz[c]);
       a = F(1) - z;
       b = z * candidate<CA>(ph[c] + bh[c]);
     }
-    void emit(int64_t c, F v) const { y[c] = v; }
+    MINRNN_INLINE void emit(int64_t c, F v) const { y[c] = v; }
   };
   Row at(int64_t n, int64_t t) const {
     const F* p = proj + (n * T + t) * 2 * H;
@@ -41,11 +41,11 @@ struct MinGRUBackwardOp {
     const F *__restrict pz, *__restrict ph, *__restrict pz_next, *__restrict bz, *__restrict bh;
     const F *__restrict hprev, *__restrict dy, *__restrict dhn;
     F *__restrict dpz, *__restrict dph;
-    void coef(int64_t c, F& a, F& b) const {
+    MINRNN_INLINE void coef(int64_t c, F& a, F& b) const {
       a = F(1) - sigmoid(pz_next[c] + bz[c]);
       b = dy[c] + dhn[c];
     }
-    void emit(int64_t c, F g) const {
+    MINRNN_INLINE void emit(int64_t c, F g) const {
       const F z = sigmoid(pz[c] + bz[c]);
       const F x = ph[c] + bh[c];
       dpz[c] = g * (candidate<CA>(x) - hprev[c]) * z * (F(1) - z);

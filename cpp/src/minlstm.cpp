@@ -10,7 +10,7 @@ namespace {
 
 // The normalised forget gate f / (f + i); f + i > 0 since sigmoid is clamped away from 0.
 template <class F>
-inline F forget_norm(F pf, F pi) {
+MINRNN_INLINE F forget_norm(F pf, F pi) {
   const F f = sigmoid(pf), i = sigmoid(pi);
   return f / (f + i);
 }
@@ -25,14 +25,14 @@ struct MinLSTMForwardOp {
     const F *__restrict pf, *__restrict pi, *__restrict ph;
     const F *__restrict bf, *__restrict bi, *__restrict bh;
     F* __restrict y;
-    void coef(int64_t c, F& a, F& b) const {
+    MINRNN_INLINE void coef(int64_t c, F& a, F& b) const {
       const F f = sigmoid(pf[c] + bf[c]);
       const F i = sigmoid(pi[c] + bi[c]);
       const F inv = F(1) / (f + i);
       a = f * inv;
       b = i * inv * candidate<CA>(ph[c] + bh[c]);
     }
-    void emit(int64_t c, F v) const { y[c] = v; }
+    MINRNN_INLINE void emit(int64_t c, F v) const { y[c] = v; }
   };
   Row at(int64_t n, int64_t t) const {
     const F* p = proj + (n * T + t) * 3 * H;
@@ -52,11 +52,11 @@ struct MinLSTMBackwardOp {
     const F *__restrict bf, *__restrict bi, *__restrict bh;
     const F *__restrict hprev, *__restrict dy, *__restrict dhn;
     F *__restrict dpf, *__restrict dpi, *__restrict dph;
-    void coef(int64_t c, F& a, F& b) const {
+    MINRNN_INLINE void coef(int64_t c, F& a, F& b) const {
       a = forget_norm(pf_next[c] + bf[c], pi_next[c] + bi[c]);
       b = dy[c] + dhn[c];
     }
-    void emit(int64_t c, F g) const {
+    MINRNN_INLINE void emit(int64_t c, F g) const {
       const F f = sigmoid(pf[c] + bf[c]);
       const F i = sigmoid(pi[c] + bi[c]);
       const F x = ph[c] + bh[c];

@@ -13,8 +13,8 @@ struct ScanForwardOp {
   struct Row {
     const F *__restrict a, *__restrict b;
     F* __restrict h;
-    void coef(int64_t c, F& a_, F& b_) const { a_ = a[c], b_ = b[c]; }
-    void emit(int64_t c, F v) const { h[c] = v; }
+    MINRNN_INLINE void coef(int64_t c, F& a_, F& b_) const { a_ = a[c], b_ = b[c]; }
+    MINRNN_INLINE void emit(int64_t c, F v) const { h[c] = v; }
   };
   Row at(int64_t n, int64_t t) const {
     const int64_t o = (n * T + t) * C;
@@ -31,8 +31,8 @@ struct ScanBackwardOp {
   struct Row {
     const F *__restrict a_next, *__restrict dh, *__restrict hprev;
     F *__restrict da, *__restrict db;
-    void coef(int64_t c, F& a_, F& b_) const { a_ = a_next[c], b_ = dh[c]; }
-    void emit(int64_t c, F g) const {
+    MINRNN_INLINE void coef(int64_t c, F& a_, F& b_) const { a_ = a_next[c], b_ = dh[c]; }
+    MINRNN_INLINE void emit(int64_t c, F g) const {
       db[c] = g;
       da[c] = g * hprev[c];
     }
