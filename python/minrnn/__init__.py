@@ -6,7 +6,7 @@ from . import _core, scan
 from .min_cells import MinGRU, MinLSTM
 
 __version__ = "0.1.0"
-__all__ = ["MinGRU", "MinLSTM", "scan", "set_num_threads", "get_num_threads"]
+__all__ = ["MinGRU", "MinLSTM", "scan", "set_num_threads", "get_num_threads", "simd_level"]
 
 
 def set_num_threads(n):
@@ -18,3 +18,8 @@ def set_num_threads(n):
 def get_num_threads():
     """The thread budget (initially OMP_NUM_THREADS, or the number of cores)."""
     return _core.get_num_threads()
+
+
+def simd_level():
+    """The instruction set the kernels run with: "baseline", "avx2" or "avx512"."""
+    return _core.simd_level()

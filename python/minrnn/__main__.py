@@ -33,7 +33,8 @@ def median_ms(fn, repeat):
 def cmd_info(args):
     import scipy_openblas32
     print(f"minrnn {minrnn.__version__} on {cpu_model()}, Python {platform.python_version()}")
-    print(f"threads: {minrnn.get_num_threads()} (OpenMP: {minrnn._core.openmp})")
+    print(f"threads: {minrnn.get_num_threads()} (OpenMP: {minrnn._core.openmp}), "
+          f"instruction set: {minrnn.simd_level()}")
     print(f"BLAS: {scipy_openblas32.get_openblas_config()}")
     return 0
 
@@ -44,7 +45,8 @@ def cmd_bench(args):
     rng = np.random.default_rng(0)
     minrnn.set_num_threads(args.threads)
     rep = args.repeat
-    print(f"minrnn {minrnn.__version__} | {cpu_model()} | {args.threads} thread(s) | float32 | median of {rep}")
+    print(f"minrnn {minrnn.__version__} | {cpu_model()} | {minrnn.simd_level()} | "
+          f"{args.threads} thread(s) | float32 | median of {rep}")
     B, T, D, H = (4, 256, 128, 128) if args.quick else (16, 1024, 256, 256)
     x = rng.standard_normal((B, T, D), dtype=np.float32)
     print(f"\nlayer  B={B} T={T} D=H={H}        ms   x GEMM   tokens/s")
