@@ -1,7 +1,10 @@
 #include "blas.h"
 
+#include "minrnn/minrnn.h"
+
 #include <cblas.h>
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -24,29 +27,50 @@ static void scale(int64_t M, int64_t N, F beta, F* C, int64_t ldc) {
     for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == F(0) ? F(0) : beta * C[i * ldc + j];
 }
 
-template <>
-void gemm<float>(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
-                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
-                 float* C, int64_t ldc) {
-  if (M == 0 || N == 0) return;
-  if (K == 0) return scale(M, N, beta, C, ldc);
-  scipy_cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                    to_blasint(M, "M"), to_blasint(N, "N"), to_blasint(K, "K"), alpha, A,
-                    to_blasint(lda, "lda"), B, to_blasint(ldb, "ldb"), beta, C,
-                    to_blasint(ldc, "ldc"));
+template <class F>
+static void blas_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, F alpha, const F* A,
+                      int64_t lda, const F* B, int64_t ldb, F beta, F* C, int64_t ldc) {
+  const auto Ta = ta ? CblasTrans : CblasNoTrans, Tb = tb ? CblasTrans : CblasNoTrans;
+  if constexpr (std::is_same_v<F, float>)
+    scipy_cblas_sgemm(CblasRowMajor, Ta, Tb, to_blasint(M, "M"), to_blasint(N, "N"),
+                      to_blasint(K, "K"), alpha, A, to_blasint(lda, "lda"), B,
+                      to_blasint(ldb, "ldb"), beta, C, to_blasint(ldc, "ldc"));
+  else
+    scipy_cblas_dgemm(CblasRowMajor, Ta, Tb, to_blasint(M, "M"), to_blasint(N, "N"),
+                      to_blasint(K, "K"), alpha, A, to_blasint(lda, "lda"), B,
+                      to_blasint(ldb, "ldb"), beta, C, to_blasint(ldc, "ldc"));
 }
 
-template <>
-void gemm<double>(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha,
-                  const double* A, int64_t lda, const double* B, int64_t ldb, double beta,
-                  double* C, int64_t ldc) {
+// The BLAS itself runs on one thread; the thread budget is spent here, by OpenMP, on
+// slices of C. So minrnn has one pool of threads, never the BLAS's and OpenMP's at once
+// (on a 2-core machine two pools that spin-wait stall each other for milliseconds).
+template <class F>
+void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, F alpha, const F* A, int64_t lda,
+          const F* B, int64_t ldb, F beta, F* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
   if (K == 0) return scale(M, N, beta, C, ldc);
-  scipy_cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                    to_blasint(M, "M"), to_blasint(N, "N"), to_blasint(K, "K"), alpha, A,
-                    to_blasint(lda, "lda"), B, to_blasint(ldb, "ldb"), beta, C,
-                    to_blasint(ldc, "ldc"));
+  const int nt = get_num_threads();
+  const bool split_rows = M >= N;
+  const int64_t extent = split_rows ? M : N;
+  // Slices of at least 32 rows/columns and about a million multiply-adds each.
+  int64_t parts = std::min<int64_t>({nt, extent / 32, (M * N * K) / (1 << 20)});
+  if (parts <= 1) return blas_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#pragma omp parallel for num_threads(static_cast<int>(parts)) schedule(static)
+  for (int64_t p = 0; p < parts; ++p) {
+    const int64_t lo = (extent * p / parts) & ~int64_t(7), hi = p + 1 == parts ? extent : (extent * (p + 1) / parts) & ~int64_t(7);
+    if (hi <= lo) continue;
+    if (split_rows)  // rows of op(A) and C
+      blas_gemm(ta, tb, hi - lo, N, K, alpha, ta ? A + lo : A + lo * lda, lda, B, ldb, beta,
+                C + lo * ldc, ldc);
+    else  // columns of op(B) and C
+      blas_gemm(ta, tb, M, hi - lo, K, alpha, A, lda, tb ? B + lo * ldb : B + lo, ldb, beta,
+                C + lo, ldc);
+  }
 }
+template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
+                          const float*, int64_t, float, float*, int64_t);
+template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,
+                           const double*, int64_t, double, double*, int64_t);
 
 // Column sums as A^T * ones: one pass over A inside the BLAS, threaded by it.
 template <class F>
@@ -64,6 +88,7 @@ void column_sums(const F* A, int64_t M, int64_t N, F* y) {
 template void column_sums<float>(const float*, int64_t, int64_t, float*);
 template void column_sums<double>(const double*, int64_t, int64_t, double*);
 
-void blas_set_num_threads(int n) { scipy_openblas_set_num_threads(n); }
+
+void blas_single_threaded() { scipy_openblas_set_num_threads(1); }
 
 }  // namespace minrnn::detail

@@ -5,6 +5,7 @@
 namespace minrnn::detail {
 
 // Row-major C = alpha * op(A) op(B) + beta * C, op = transpose when the flag is set.
+// Threaded over slices of C with minrnn's thread budget (the BLAS runs single-threaded).
 template <class F>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, F alpha,
           const F* A, int64_t lda, const F* B, int64_t ldb, F beta, F* C, int64_t ldc);
@@ -13,6 +14,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, F alpha,
 template <class F>
 void column_sums(const F* A, int64_t M, int64_t N, F* y);
 
-void blas_set_num_threads(int n);
+// The BLAS keeps one thread: minrnn threads its calls itself (gemm above).
+void blas_single_threaded();
 
 }  // namespace minrnn::detail

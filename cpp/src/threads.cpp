@@ -1,5 +1,5 @@
-// One thread budget for OpenMP and the BLAS. Kernels alternate between BLAS calls
-// and OpenMP regions and never nest them, so both may use the whole budget.
+// One thread budget for OpenMP and the BLAS: the BLAS is kept single-threaded and every
+// GEMM is split over OpenMP threads (blas.cpp), so there is one pool of threads.
 #include <algorithm>
 #include <atomic>
 #include <stdexcept>
@@ -20,9 +20,8 @@ int initial_threads() {
 #else
   int n = static_cast<int>(std::thread::hardware_concurrency());
 #endif
-  n = std::max(1, n);
-  detail::blas_set_num_threads(n);
-  return n;
+  detail::blas_single_threaded();
+  return std::max(1, n);
 }
 std::atomic<int>& budget() {
   static std::atomic<int> n{initial_threads()};
@@ -34,7 +33,6 @@ void set_num_threads(int n) {
   if (n < 1)
     throw std::invalid_argument("set_num_threads: n must be >= 1, got " + std::to_string(n));
   budget().store(n);
-  detail::blas_set_num_threads(n);
 }
 
 int get_num_threads() { return budget().load(); }
