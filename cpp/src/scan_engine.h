@@ -8,7 +8,7 @@
 // (backward passes are the same recurrence run from the end).
 //
 // Two schedules (DESIGN.md §4):
-//  - sequential: threads split the (row, channel block) pairs; one pass over time,
+//  - sequential: threads split the (row, channel range) pairs; one pass over time,
 //    vectorised over contiguous channels.
 //  - parallel: threads split time. Work goes block by block; a block of time is cut
 //    into K chunks (m per thread). Pass 1 reduces each chunk to one pair (A, B);
@@ -28,7 +28,6 @@
 
 namespace minrnn::MINRNN_ISA {
 
-constexpr int64_t kBlockC = 64;              // channels per block in the sequential walk
 constexpr int64_t kChunkBytes = 192 * 1024;  // what one thread keeps in cache per block
 
 MINRNN_INLINE int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -60,18 +59,23 @@ MINRNN_NOINLINE void reduce_row(const Row row, F* __restrict A, F* __restrict B,
   }
 }
 
+// h: the thread's running state, kMaxSeqC channels at most per call.
+constexpr int64_t kMaxSeqC = 2048;
+
 template <class F, class Op>
 void scan_run_sequential(const Op& op, int64_t nb, int64_t T, int64_t C, bool reverse,
                          const F* h0, F* hT, int nt) {
-  // Enough channel blocks that every thread gets work, but no block narrower than 16.
-  const int64_t want = max64(1, ceil_div(nt, nb));
-  const int64_t cb = min64(C, min64(kBlockC, max64(16, ceil_div(ceil_div(C, want), 8) * 8)));
+  // Work items are (row, channel range); a thread walks time for its item, reading whole
+  // contiguous stretches of each row at every step (friendly to the prefetchers). Rows are
+  // split only as far as needed to give every thread work, in multiples of 16 channels.
+  const int64_t want = max64(ceil_div(nt, nb), ceil_div(C, kMaxSeqC));
+  const int64_t cb = min64(C, max64(16, ceil_div(ceil_div(C, want), 16) * 16));
   const int64_t nblk = ceil_div(C, cb);
   const int64_t items = nb * nblk;
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && items > 1)
   for (int64_t it = 0; it < items; ++it) {
     const int64_t n = it / nblk, c0 = (it % nblk) * cb, len = min64(cb, C - c0);
-    alignas(64) F h[kBlockC];
+    alignas(64) F h[kMaxSeqC];
     for (int64_t i = 0; i < len; ++i) h[i] = h0 ? h0[n * C + c0 + i] : F(0);
     for (int64_t s = 0; s < T; ++s) step_row<F>(op.at(n, reverse ? T - 1 - s : s), h, c0, len);
     if (hT)
