@@ -258,3 +258,20 @@ def test_backward_dy_shape_checked(rng):
         m.backward(np.ones((2, 3, 5)))
     with pytest.raises(ValueError, match="dh_n"):
         m.backward(np.ones((2, 3, 6)), np.ones((2, 6)))
+
+
+@pytest.mark.parametrize("cls,fn", [(minrnn.MinGRU, minrnn.scan.mingru), (minrnn.MinLSTM, minrnn.scan.minlstm)])
+@pytest.mark.parametrize("scan", ["sequential", "parallel"])
+def test_scan_of_projections_equals_layer(rng, cls, fn, scan):
+    m = layer(cls, 6, 5, candidate="tanh")
+    x = rng.normal(size=(2, 30, 6))
+    h0 = rng.normal(size=(1, 2, 5))
+    sd = m.state_dict()
+    y, _ = m(x, h0)
+    proj = x @ sd["weight_ih_l0"].T
+    np.testing.assert_allclose(fn(proj, sd["bias_ih_l0"], h0[0], candidate="tanh", mode=scan), y, rtol=1e-12)
+    np.testing.assert_allclose(fn(proj[1], sd["bias_ih_l0"], h0[0, 1], candidate="tanh"), y[1], rtol=1e-12)
+    with pytest.raises(ValueError, match="proj"):
+        fn(proj[..., :-1])
+    with pytest.raises(ValueError, match="bias"):
+        fn(proj, np.ones(3))

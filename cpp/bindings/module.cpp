@@ -173,6 +173,45 @@ py::tuple min_backward(const Arr<F>& x, const Arr<F>& w, const OptArr<F>& bias, 
 }
 
 template <class F>
+using MinScan = void (*)(const F*, const F*, const F*, F*, int64_t, int64_t, int64_t, Candidate,
+                         ScanMode);
+
+template <class F, int G, MinScan<F> kernel>
+Arr<F> min_scan(const Arr<F>& proj, const OptArr<F>& bias, const OptArr<F>& h0, int cand,
+                int mode) {
+  const char* fn = "scan";
+  dims3<F>(fn, "proj", proj);
+  const int64_t B = proj.shape(0), T = proj.shape(1);
+  if (proj.shape(2) % G != 0)
+    throw py::value_error(std::string(fn) + ": proj's last dimension must be a multiple of " +
+                          std::to_string(G) + ", got " + std::to_string(proj.shape(2)));
+  const int64_t H = proj.shape(2) / G;
+  if (bias) expect<F>(fn, "bias", *bias, {G * H});
+  if (h0) expect<F>(fn, "h0", *h0, {B, H});
+  auto y = empty<F>({B, T, H});
+  const F *bp = ptr(bias), *h0p = ptr(h0);
+  F* yp = y.mutable_data();
+  Candidate c = to_candidate(cand);
+  ScanMode m = to_mode(mode);
+  {
+    py::gil_scoped_release nogil;
+    kernel(proj.data(), bp, h0p, yp, B, T, H, c, m);
+  }
+  return y;
+}
+
+template <class F>
+void stream_mul_add(const Arr<F>& a, const Arr<F>& b, Arr<F>& out) {
+  if (a.size() != b.size() || a.size() != out.size())
+    throw py::value_error("stream_mul_add: a, b and out must have the same size");
+  const F *ap = a.data(), *bp = b.data();
+  F* op = out.mutable_data();
+  const int64_t n = a.size();
+  py::gil_scoped_release nogil;
+  minrnn::stream_mul_add<F>(ap, bp, op, n);
+}
+
+template <class F>
 Arr<F> linear_forward(const Arr<F>& x, const Arr<F>& w, const OptArr<F>& bias) {
   const char* fn = "linear_forward";
   if (x.ndim() != 2 || w.ndim() != 2)
@@ -191,7 +230,25 @@ Arr<F> linear_forward(const Arr<F>& x, const Arr<F>& w, const OptArr<F>& bias) {
 }
 
 template <class F>
+py::tuple linear_backward(const Arr<F>& x, const Arr<F>& w, const Arr<F>& dy) {
+  const char* fn = "linear_backward";
+  if (x.ndim() != 2 || w.ndim() != 2 || dy.ndim() != 2)
+    throw py::value_error(std::string(fn) + ": x, weight and dy must be 2-D");
+  const int64_t M = x.shape(0), K = x.shape(1), N = w.shape(0);
+  expect<F>(fn, "weight", w, {N, K});
+  expect<F>(fn, "dy", dy, {M, N});
+  auto dx = empty<F>({M, K}), dw = empty<F>({N, K}), db = empty<F>({N});
+  F *dxp = dx.mutable_data(), *dwp = dw.mutable_data(), *dbp = db.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    minrnn::linear_backward<F>(x.data(), w.data(), dy.data(), dxp, dwp, dbp, M, K, N);
+  }
+  return py::make_tuple(dx, dw, db);
+}
+
+template <class F>
 void register_dtype(py::module_& m) {
+  m.def("linear_backward", &linear_backward<F>, py::arg("x"), py::arg("weight"), py::arg("dy"));
   m.def("linear_forward", &linear_forward<F>, py::arg("x"), py::arg("weight"), py::arg("bias"));
   m.def("scan_forward", &scan_forward<F>, py::arg("a"), py::arg("b"), py::arg("h0"), py::arg("mode"));
   m.def("scan_backward", &scan_backward<F>, py::arg("a"), py::arg("h0"), py::arg("h"), py::arg("dh"),
@@ -201,6 +258,11 @@ void register_dtype(py::module_& m) {
   m.def("mingru_backward", &min_backward<F, 2, &minrnn::mingru_backward<F>>, py::arg("x"),
         py::arg("weight"), py::arg("bias"), py::arg("h0"), py::arg("proj"), py::arg("y"),
         py::arg("dy"), py::arg("dh_n"), py::arg("candidate"), py::arg("mode"));
+  m.def("mingru_scan", &min_scan<F, 2, &minrnn::mingru_scan<F>>, py::arg("proj"), py::arg("bias"),
+        py::arg("h0"), py::arg("candidate"), py::arg("mode"));
+  m.def("minlstm_scan", &min_scan<F, 3, &minrnn::minlstm_scan<F>>, py::arg("proj"), py::arg("bias"),
+        py::arg("h0"), py::arg("candidate"), py::arg("mode"));
+  m.def("stream_mul_add", &stream_mul_add<F>, py::arg("a"), py::arg("b"), py::arg("out"));
   m.def("minlstm_forward", &min_forward<F, 3, &minrnn::minlstm_forward<F>>, py::arg("x"),
         py::arg("weight"), py::arg("bias"), py::arg("h0"), py::arg("candidate"), py::arg("mode"));
   m.def("minlstm_backward", &min_backward<F, 3, &minrnn::minlstm_backward<F>>, py::arg("x"),

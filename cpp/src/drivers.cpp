@@ -91,6 +91,18 @@ void check_layer(const char* fn, int64_t B, int64_t T, int64_t D, int64_t H, int
 }
 
 template <class F, int G>
+void min_scan(const char* fn, ForwardPass<F> pass, const F* proj, const F* bias, const F* h0,
+              F* y, int64_t B, int64_t T, int64_t H, Candidate cand, ScanMode mode) {
+  check_layer(fn, B, T, 0, H, G, cand);
+  detail::check_ptr(fn, "proj", proj, B * T * G * H);
+  detail::check_ptr(fn, "y", y, B * T * H);
+  const int nt = get_num_threads();
+  const bool par = use_parallel(mode, B, T, H, nt);
+  Scratch<F> s(par, 0, H, G * H, nt);
+  pass(proj, bias ? bias : s.zeros.data(), h0, y, B, T, H, cand, par, nt, s.work.data());
+}
+
+template <class F, int G>
 void min_forward(const char* fn, ForwardPass<F> pass, const F* x, const F* w, const F* bias,
                  const F* h0, F* proj, F* y, int64_t B, int64_t T, int64_t D, int64_t H,
                  Candidate cand, ScanMode mode) {
@@ -98,12 +110,8 @@ void min_forward(const char* fn, ForwardPass<F> pass, const F* x, const F* w, co
   detail::check_ptr(fn, "x", x, B * T * D);
   detail::check_ptr(fn, "w", w, G * H * D);
   detail::check_ptr(fn, "proj", proj, B * T * G * H);
-  detail::check_ptr(fn, "y", y, B * T * H);
   detail::gemm<F>(false, true, B * T, G * H, D, F(1), x, D, w, D, F(0), proj, G * H);
-  const int nt = get_num_threads();
-  const bool par = use_parallel(mode, B, T, H, nt);
-  Scratch<F> s(par, 0, H, G * H, nt);
-  pass(proj, bias ? bias : s.zeros.data(), h0, y, B, T, H, cand, par, nt, s.work.data());
+  min_scan<F, G>(fn, pass, proj, bias, h0, y, B, T, H, cand, mode);
 }
 
 template <class F, int G>
@@ -143,6 +151,26 @@ void minlstm_forward(const F* x, const F* w, const F* bias, const F* h0, F* proj
                     proj, y, B, T, D, H, cand, mode);
 }
 template <class F>
+void mingru_scan(const F* proj, const F* bias, const F* h0, F* y, int64_t B, int64_t T, int64_t H,
+                 Candidate cand, ScanMode mode) {
+  min_scan<F, 2>("mingru_scan", detail::kernels<F>().mingru_forward, proj, bias, h0, y, B, T, H,
+                 cand, mode);
+}
+template <class F>
+void minlstm_scan(const F* proj, const F* bias, const F* h0, F* y, int64_t B, int64_t T,
+                  int64_t H, Candidate cand, ScanMode mode) {
+  min_scan<F, 3>("minlstm_scan", detail::kernels<F>().minlstm_forward, proj, bias, h0, y, B, T,
+                 H, cand, mode);
+}
+
+template <class F>
+void stream_mul_add(const F* a, const F* b, F* out, int64_t n) {
+  const int nt = get_num_threads();
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int64_t i = 0; i < n; ++i) out[i] = a[i] * b[i] + b[i];
+}
+
+template <class F>
 void mingru_backward(const F* x, const F* w, const F* bias, const F* h0, const F* proj,
                      const F* y, const F* dy, const F* dhn, F* dproj, F* dx, F* dw, F* dbias,
                      F* dh0, int64_t B, int64_t T, int64_t D, int64_t H, Candidate cand,
@@ -173,7 +201,12 @@ void minlstm_backward(const F* x, const F* w, const F* bias, const F* h0, const 
                                    int64_t, int64_t, Candidate, ScanMode);                      \
   template void minlstm_backward<F>(const F*, const F*, const F*, const F*, const F*, const F*, \
                                     const F*, const F*, F*, F*, F*, F*, F*, int64_t, int64_t,   \
-                                    int64_t, int64_t, Candidate, ScanMode);
+                                    int64_t, int64_t, Candidate, ScanMode);                     \
+  template void mingru_scan<F>(const F*, const F*, const F*, F*, int64_t, int64_t, int64_t,     \
+                               Candidate, ScanMode);                                            \
+  template void minlstm_scan<F>(const F*, const F*, const F*, F*, int64_t, int64_t, int64_t,    \
+                                Candidate, ScanMode);                                           \
+  template void stream_mul_add<F>(const F*, const F*, F*, int64_t);
 MINRNN_INSTANTIATE(float)
 MINRNN_INSTANTIATE(double)
 

@@ -74,3 +74,39 @@ def linear_backward(a, h, dh, h0=None, mode="auto"):
     if batched:
         return da, db, dh0
     return da[0], db[0], dh0[0]
+
+
+def _gated(kernel, G, proj, bias, h0, candidate, mode):
+    from .min_cells import CANDIDATES
+    m = choice("mode", mode, MODES)
+    c = choice("candidate", candidate, CANDIDATES)
+    proj = float_array("proj", proj)
+    if proj.ndim not in (2, 3) or proj.shape[-1] % G != 0 or proj.shape[-1] == 0:
+        raise ValueError(f"proj must be (B, T, {G}*H) or (T, {G}*H), got shape {proj.shape}")
+    batched = proj.ndim == 3
+    if not batched:
+        proj = proj[None]
+    B, _, GH = proj.shape
+    H = GH // G
+    if bias is not None:
+        bias = float_array("bias", bias, proj.dtype)
+        check_shape("bias", bias, (GH,))
+    if h0 is not None:
+        h0 = float_array("h0", h0, proj.dtype)
+        check_shape("h0", h0, (B, H) if batched else (H,))
+        h0 = h0.reshape(B, H)
+    y = kernel(proj, bias, h0, c, m)
+    return y if batched else y[0]
+
+
+def mingru(proj, bias=None, h0=None, candidate="g", mode="auto"):
+    """MinGRU's recurrence given its projections proj = x W^T, (B, T, 2H) with blocks [z; h~].
+
+    The fused gate + scan pass of a MinGRU layer, for users who compute the projections
+    themselves: returns y (B, T, H). bias (2H,) is added to proj first."""
+    return _gated(_core.mingru_scan, 2, proj, bias, h0, candidate, mode)
+
+
+def minlstm(proj, bias=None, h0=None, candidate="g", mode="auto"):
+    """MinLSTM's recurrence given proj = x W^T, (B, T, 3H) with blocks [f; i; h~]: y (B, T, H)."""
+    return _gated(_core.minlstm_scan, 3, proj, bias, h0, candidate, mode)

@@ -52,6 +52,15 @@ void minlstm_forward(const F* x, const F* w, const F* bias, const F* h0,
                      F* proj, F* y, int64_t B, int64_t T, int64_t D, int64_t H,
                      Candidate cand, ScanMode mode);
 
+// The recurrent part alone, given the projections proj = x w^T (B,T,G*H) without bias:
+// gates, candidate and scan in one fused pass, writing y (B,T,H).
+template <class F>
+void mingru_scan(const F* proj, const F* bias, const F* h0, F* y, int64_t B, int64_t T,
+                 int64_t H, Candidate cand, ScanMode mode);
+template <class F>
+void minlstm_scan(const F* proj, const F* bias, const F* h0, F* y, int64_t B, int64_t T,
+                  int64_t H, Candidate cand, ScanMode mode);
+
 // Layer backward. dy (B,T,H); dhn (B,H) or nullptr. dproj (B,T,G*H) is a
 // workspace. Writes dx (B,T,D), dw (G*H,D), dbias (G*H, may be nullptr), dh0
 // (B,H, may be nullptr). Gradients overwrite, they do not accumulate.
@@ -76,5 +85,9 @@ void linear_forward(const F* x, const F* w, const F* bias, F* y, int64_t M, int6
 template <class F>
 void linear_backward(const F* x, const F* w, const F* dy, F* dx, F* dw, F* dbias, int64_t M,
                      int64_t K, int64_t N);
+
+// A memory stream for measuring bandwidth: out = a * b + b over n elements, threaded.
+template <class F>
+void stream_mul_add(const F* a, const F* b, F* out, int64_t n);
 
 }  // namespace minrnn

@@ -1,0 +1,233 @@
+"""minrnn against its own limits and against other implementations, in one run.
+
+    python bench/compare.py                 # everything, 1 and 2 threads
+    python bench/compare.py --quick         # small shapes, a smoke run
+    python bench/compare.py --only layer    # one section: machine, layer, scan
+
+Every row checks its result against a reference before it is timed, reports the median
+(and min) of several runs, and states ratios measured in this same run. Peers (torch,
+minGRU-pytorch) are used when importable and skipped with a note otherwise. Results go
+to stdout as Markdown and to bench/results/compare.{md,json}.
+"""
+import argparse
+import datetime
+import json
+import pathlib
+import platform
+import sys
+import time
+
+import numpy as np
+
+import minrnn
+from minrnn import _core
+
+RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+
+
+def cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def timeit(fn, repeat, warmup=1):
+    for _ in range(warmup):
+        fn()
+    ts = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return float(np.median(ts)), float(np.min(ts))
+
+
+class Report:
+    def __init__(self):
+        self.rows = []
+        self.lines = []
+
+    def section(self, title, header):
+        self.lines += ["", f"### {title}", "", "| " + " | ".join(header) + " |",
+                       "|" + "---|" * len(header)]
+        print("\n".join(self.lines[-4:]), flush=True)
+
+    def row(self, cells, **data):
+        self.lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+        print(self.lines[-1], flush=True)
+        self.rows.append(data)
+
+    def note(self, text):
+        self.lines.append(f"\n{text}")
+        print(self.lines[-1], flush=True)
+
+
+def try_torch(threads):
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(threads)
+    return torch
+
+
+def machine(rep, args):
+    """The machine's own limits, measured here: a large SGEMM and a fused stream."""
+    rep.section("Machine peaks (measured by this suite)", ["threads", "SGEMM GFLOP/s", "stream GB/s"])
+    peaks = {}
+    n = 1024 if args.quick else 2048
+    a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
+    m = (1 << 22) if args.quick else (1 << 25)
+    x = np.ones(m, np.float32)
+    y = np.ones(m, np.float32)
+    out = np.empty(m, np.float32)
+    for t in args.threads:
+        minrnn.set_num_threads(t)
+        tg, _ = timeit(lambda: _core.linear_forward(a, a, None), args.repeat)
+        ts, _ = timeit(lambda: _core.stream_mul_add(x, y, out), args.repeat)
+        gflops = 2 * n ** 3 / tg / 1e9
+        gbs = 12 * m / ts / 1e9
+        peaks[t] = (gflops, gbs)
+        rep.row([t, f"{gflops:.1f}", f"{gbs:.1f}"], section="machine", threads=t, sgemm_gflops=gflops,
+                stream_gbs=gbs)
+    return peaks
+
+
+def layers(rep, args, peaks):
+    """MinGRU / MinLSTM against their own GEMMs and against minGRU-pytorch."""
+    B, T, D, H = (4, 256, 128, 128) if args.quick else (16, 1024, 256, 256)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((B, T, D), dtype=np.float32)
+    rep.section(f"MinGRU / MinLSTM layers, B={B} T={T} D=H={H}, float32",
+                ["cell", "threads", "what", "median ms", "min ms", "ratio", "target"])
+    for cls, G in [(minrnn.MinGRU, 2), (minrnn.MinLSTM, 3)]:
+        name = cls.__name__
+        for t in args.threads:
+            minrnn.set_num_threads(t)
+            m = cls(D, H, seed=0)
+            sd = m.state_dict()
+            w, b = sd["weight_ih_l0"], sd["bias_ih_l0"]
+            x2 = x.reshape(B * T, D)
+            proj = _core.linear_forward(x2, w, None)
+            dproj = rng.standard_normal(proj.shape, dtype=np.float32)
+            # verify against NumPy before timing
+            y, _ = m(x)
+            want = (minrnn.scan.mingru if G == 2 else minrnn.scan.minlstm)(
+                (x2.astype(np.float64) @ w.T.astype(np.float64)).reshape(B, T, G * H), b.astype(np.float64))
+            assert np.allclose(y, want, rtol=1e-3, atol=1e-4), f"{name} result check failed"
+            g1, g1m = timeit(lambda: _core.linear_forward(x2, w, None), args.repeat)
+            g2, g2m = timeit(lambda: _core.linear_backward(x2, w, dproj), args.repeat)
+            scan_fn = _core.mingru_scan if G == 2 else _core.minlstm_scan
+            p3 = proj.reshape(B, T, G * H)
+            tp, tpm = timeit(lambda: scan_fn(p3, b, None, 0, 2), args.repeat)
+            tf, tfm = timeit(lambda: m(x), args.repeat)
+            dy = np.ones((B, T, H), np.float32)
+
+            def fb():
+                m.forward(x, train=True)
+                m.backward(dy)
+            tb, tbm = timeit(fb, args.repeat)
+            gbs = B * T * H * (G + 1) * 4 / tp / 1e9
+            stream = peaks.get(t, (None, None))[1]
+            rows = [
+                ("projection GEMM", g1, g1m, "1.00", ""),
+                ("fwd (GEMM + fused pass)", tf, tfm, f"{tf / g1:.2f} x GEMM", "<= 1.25" if name == "MinGRU" and t == 1 else ""),
+                ("fused gate+scan pass", tp, tpm,
+                 f"{gbs:.1f} GB/s = {gbs / stream:.0%} of stream" if stream else f"{gbs:.1f} GB/s",
+                 ">= 70%" if name == "MinGRU" else ""),
+                ("the 3 GEMMs of fwd+bwd", g1 + g2, g1m + g2m, "1.00", ""),
+                ("fwd+bwd", tb, tbm, f"{tb / (g1 + g2):.2f} x 3 GEMMs", "<= 1.4" if name == "MinGRU" and t == 1 else ""),
+            ]
+            for what, med, mn, ratio, target in rows:
+                rep.row([name, t, what, f"{med * 1e3:.2f}", f"{mn * 1e3:.2f}", ratio, target],
+                        section="layer", cell=name, threads=t, what=what, median_s=med, min_s=mn, B=B, T=T, D=D, H=H)
+            if name != "MinGRU":
+                continue
+            torch = try_torch(t)
+            try:
+                from minGRU_pytorch.minGRU import minGRU
+            except ImportError:
+                minGRU = None
+            if torch is None or minGRU is None:
+                rep.note("minGRU-pytorch: not installed, skipped (pip install torch==2.13.0 mingru-pytorch)")
+                continue
+            if H != D:
+                continue
+            peer = minGRU(D, expansion_factor=1.0)
+            with torch.no_grad():
+                wt = torch.from_numpy(np.concatenate([w[H:], w[:H]]))
+                peer.to_hidden_and_gate.weight.copy_(wt)
+                xt = torch.from_numpy(x)
+                yt = peer(xt).numpy()
+                ours = minrnn.MinGRU(D, H, bias=False, seed=0)
+                ours.load_state_dict({"weight_ih_l0": w})
+                assert np.allclose(ours(x)[0], yt, rtol=1e-3, atol=1e-3), "minGRU-pytorch check failed"
+                tt, ttm = timeit(lambda: peer(xt), args.repeat)
+                to, tom = timeit(lambda: ours(x), args.repeat)
+            rep.row([name, t, "minGRU-pytorch forward", f"{tt * 1e3:.2f}", f"{ttm * 1e3:.2f}",
+                     f"minrnn {tt / to:.1f}x faster", ""], section="layer", cell=name, threads=t,
+                    what="minGRU-pytorch forward", median_s=tt, min_s=ttm, ours_s=to)
+
+
+def scans(rep, args, peaks):
+    """The scan where it is latency-bound and where it is bandwidth-bound."""
+    rep.section("scan.linear, float32 (bytes moved: a, b read and h written, 12 B per element)",
+                ["shape (B, T, C)", "threads", "sequential ms", "parallel ms", "auto ms", "parallel / sequential",
+                 "parallel GB/s (of stream)", "auto vs best"])
+    rng = np.random.default_rng(2)
+    shapes = [(1, 200_000, 1), (1, 50_000, 64)] if args.quick else [(1, 4_000_000, 1), (1, 1_000_000, 64)]
+    shapes += [(16, 1024 if not args.quick else 128, 256)]
+    for shape in shapes:
+        a = rng.uniform(0.5, 1.0, shape).astype(np.float32)
+        b = rng.standard_normal(shape, dtype=np.float32)
+        for t in args.threads:
+            minrnn.set_num_threads(t)
+            s = minrnn.scan.linear(a, b, mode="sequential")
+            p = minrnn.scan.linear(a, b, mode="parallel")
+            assert np.allclose(s, p, rtol=1e-3, atol=1e-3), "scan check failed"
+            ts, _ = timeit(lambda: minrnn.scan.linear(a, b, mode="sequential"), args.repeat)
+            tp, _ = timeit(lambda: minrnn.scan.linear(a, b, mode="parallel"), args.repeat)
+            ta, _ = timeit(lambda: minrnn.scan.linear(a, b, mode="auto"), args.repeat)
+            gbs = 12 * a.size / tp / 1e9
+            stream = peaks.get(t, (None, None))[1]
+            best = min(ts, tp)
+            rep.row([shape, t, f"{ts * 1e3:.2f}", f"{tp * 1e3:.2f}", f"{ta * 1e3:.2f}",
+                     f"{ts / tp:.2f}x faster" if tp < ts else f"{tp / ts:.2f}x slower",
+                     f"{gbs:.1f} ({gbs / stream:.0%})" if stream else f"{gbs:.1f}",
+                     f"{ta / best - 1:+.0%} ({minrnn.scan.choose(*shape)})"],
+                    section="scan", shape=shape, threads=t, sequential_s=ts, parallel_s=tp, auto_s=ta)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", choices=["machine", "layer", "scan"], nargs="+")
+    ap.add_argument("--out", type=pathlib.Path, default=RESULTS)
+    args = ap.parse_args(argv)
+    when = datetime.date.today().isoformat()
+    head = (f"minrnn {minrnn.__version__}, {cpu_model()}, instruction set {minrnn.simd_level()}, "
+            f"Python {platform.python_version()}, NumPy {np.__version__}, {when}")
+    print(head)
+    rep = Report()
+    rep.lines.append(head)
+    only = set(args.only or ["machine", "layer", "scan"])
+    peaks = machine(rep, args) if "machine" in only or True else {}
+    if "layer" in only:
+        layers(rep, args, peaks)
+    if "scan" in only:
+        scans(rep, args, peaks)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "compare.md").write_text("\n".join(rep.lines) + "\n")
+    (args.out / "compare.json").write_text(json.dumps({"header": head, "rows": rep.rows}, indent=1, default=str))
+    print(f"\nwrote {args.out / 'compare.md'} and compare.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
