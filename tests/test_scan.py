@@ -149,5 +149,7 @@ def test_bad_input(call, exc, words):
 def test_choose_explains_auto():
     minrnn.set_num_threads(2)
     assert scan.choose(1, 4_000_000, 1) == "parallel"
+    assert scan.choose(1, 4_000_000, 15) == "parallel"
     assert scan.choose(16, 1024, 256) == "sequential"
+    assert scan.choose(1, 1_000_000, 64) == "sequential"
     assert scan.choose(1, 10, 1) == "sequential"

@@ -14,13 +14,14 @@
 namespace minrnn {
 namespace {
 
-// Auto: sequential unless the recurrence is long (T >= 512) and either latency-bound
-// (fewer than 16 channels per row) or too narrow to give every thread a 16-channel block.
+// Auto: parallel only where it wins on the measurements of bench/compare.py: long (T >= 512)
+// and latency-bound (fewer than 16 channels per row, so a step's few multiply-adds wait on
+// the previous step's). With more channels the sequential walk already streams at memory
+// speed, and the chunked scan, which reads its inputs twice, is slower.
 bool use_parallel(ScanMode mode, int64_t nb, int64_t T, int64_t C, int nt) {
+  (void)nb, (void)nt;
   if (mode != ScanMode::Auto) return mode == ScanMode::Parallel;
-  if (T < 512) return false;
-  if (C < 16) return true;
-  return nt > 1 && nb * ((C + 15) / 16) < nt;
+  return T >= 512 && C < 16;
 }
 
 template <class F>

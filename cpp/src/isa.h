@@ -16,3 +16,23 @@
 #define MINRNN_INLINE inline
 #define MINRNN_NOINLINE
 #endif
+
+#if defined(__SSE2__) || defined(_M_X64)
+#include <xmmintrin.h>
+#endif
+
+namespace minrnn::MINRNN_ISA {
+// Flush denormals to zero (FTZ) and read them as zero (DAZ) while a kernel thread runs,
+// restoring the caller's mode after: products of many gates (a chunk's A = a_1 ... a_L)
+// pass through the denormal range, where arithmetic is ~100x slower. MXCSR is
+// per-thread, so every OpenMP region sets it in each of its threads.
+struct FlushDenormals {
+#if defined(__SSE2__) || defined(_M_X64)
+  unsigned int saved;
+  FlushDenormals() : saved(_mm_getcsr()) { _mm_setcsr(saved | 0x8040u); }
+  ~FlushDenormals() { _mm_setcsr(saved); }
+#endif
+  FlushDenormals(const FlushDenormals&) = delete;
+  FlushDenormals& operator=(const FlushDenormals&) = delete;
+};
+}  // namespace minrnn::MINRNN_ISA

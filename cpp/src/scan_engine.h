@@ -62,24 +62,102 @@ MINRNN_NOINLINE void reduce_row(const Row row, F* __restrict A, F* __restrict B,
 // h: the thread's running state, kMaxSeqC channels at most per call.
 constexpr int64_t kMaxSeqC = 2048;
 
+// The kChains chunks [s_begin + j*L, s_begin + (j+1)*L) (cut at `avail` steps), walked
+// side by side so that their independent multiply-add chains overlap. A and B hold the
+// chunk pairs at [j*C + c]. The op is copied so that its fields stay in registers.
+template <class F, class Op>
+MINRNN_NOINLINE void chains_reduce(const Op op_, int64_t n, int64_t T, bool reverse, int64_t s_begin,
+                                   int64_t L, int64_t avail, int64_t C, F* A, F* B) {
+  const Op op = op_;
+  const int64_t full = min64(L, max64(0, avail - (detail::kChains - 1) * L));  // steps every chain has
+  const int64_t dir = reverse ? -1 : 1;
+  int64_t t0[detail::kChains];
+  for (int64_t j = 0; j < detail::kChains; ++j) {
+    const int64_t s = s_begin + j * L;
+    t0[j] = reverse ? T - 1 - s : s;
+  }
+  for (int64_t c = 0; c < C; ++c) {
+    F ra[detail::kChains], rb[detail::kChains];
+    for (int64_t j = 0; j < detail::kChains; ++j) ra[j] = F(1), rb[j] = F(0);
+    for (int64_t i = 0; i < full; ++i) {
+#pragma GCC unroll 8
+      for (int64_t j = 0; j < detail::kChains; ++j) {
+        F a, b;
+        op.at(n, t0[j] + dir * i).coef(c, a, b);
+        ra[j] *= a;
+        rb[j] = a * rb[j] + b;
+      }
+    }
+    for (int64_t j = 0; j < detail::kChains; ++j)
+      for (int64_t i = full; i < min64(L, avail - j * L); ++i) {
+        F a, b;
+        op.at(n, t0[j] + dir * i).coef(c, a, b);
+        ra[j] *= a;
+        rb[j] = a * rb[j] + b;
+      }
+    for (int64_t j = 0; j < detail::kChains; ++j) A[j * C + c] = ra[j], B[j * C + c] = rb[j];
+  }
+}
+
+// Pass 3 of the same chunks: walk each from its entering state A[j*C + c], emitting.
+template <class F, class Op>
+MINRNN_NOINLINE void chains_walk(const Op op_, int64_t n, int64_t T, bool reverse, int64_t s_begin,
+                                 int64_t L, int64_t avail, int64_t C, const F* A) {
+  const Op op = op_;
+  const int64_t full = min64(L, max64(0, avail - (detail::kChains - 1) * L));
+  const int64_t dir = reverse ? -1 : 1;
+  int64_t t0[detail::kChains];
+  for (int64_t j = 0; j < detail::kChains; ++j) {
+    const int64_t s = s_begin + j * L;
+    t0[j] = reverse ? T - 1 - s : s;
+  }
+  for (int64_t c = 0; c < C; ++c) {
+    F rh[detail::kChains];
+    for (int64_t j = 0; j < detail::kChains; ++j) rh[j] = A[j * C + c];
+    for (int64_t i = 0; i < full; ++i) {
+#pragma GCC unroll 8
+      for (int64_t j = 0; j < detail::kChains; ++j) {
+        const auto row = op.at(n, t0[j] + dir * i);
+        F a, b;
+        row.coef(c, a, b);
+        rh[j] = a * rh[j] + b;
+        row.emit(c, rh[j]);
+      }
+    }
+    for (int64_t j = 0; j < detail::kChains; ++j)
+      for (int64_t i = full; i < min64(L, avail - j * L); ++i) {
+        const auto row = op.at(n, t0[j] + dir * i);
+        F a, b;
+        row.coef(c, a, b);
+        rh[j] = a * rh[j] + b;
+        row.emit(c, rh[j]);
+      }
+  }
+}
+
 template <class F, class Op>
 void scan_run_sequential(const Op& op, int64_t nb, int64_t T, int64_t C, bool reverse,
                          const F* h0, F* hT, int nt) {
   // Work items are (row, channel range); a thread walks time for its item, reading whole
   // contiguous stretches of each row at every step (friendly to the prefetchers). Rows are
-  // split only as far as needed to give every thread work, in multiples of 16 channels.
+  // split only as far as needed to give every thread work, in slices of at least 64
+  // channels (narrower slices of one row make threads share its cache lines and slow down).
   const int64_t want = max64(ceil_div(nt, nb), ceil_div(C, kMaxSeqC));
-  const int64_t cb = min64(C, max64(16, ceil_div(ceil_div(C, want), 16) * 16));
+  const int64_t cb = min64(C, max64(64, ceil_div(ceil_div(C, want), 16) * 16));
   const int64_t nblk = ceil_div(C, cb);
   const int64_t items = nb * nblk;
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && items > 1)
-  for (int64_t it = 0; it < items; ++it) {
-    const int64_t n = it / nblk, c0 = (it % nblk) * cb, len = min64(cb, C - c0);
-    alignas(64) F h[kMaxSeqC];
-    for (int64_t i = 0; i < len; ++i) h[i] = h0 ? h0[n * C + c0 + i] : F(0);
-    for (int64_t s = 0; s < T; ++s) step_row<F>(op.at(n, reverse ? T - 1 - s : s), h, c0, len);
-    if (hT)
-      for (int64_t i = 0; i < len; ++i) hT[n * C + c0 + i] = h[i];
+#pragma omp parallel num_threads(nt) if (nt > 1 && items > 1)
+  {
+    FlushDenormals ftz;
+#pragma omp for schedule(static)
+    for (int64_t it = 0; it < items; ++it) {
+      const int64_t n = it / nblk, c0 = (it % nblk) * cb, len = min64(cb, C - c0);
+      alignas(64) F h[kMaxSeqC];
+      for (int64_t i = 0; i < len; ++i) h[i] = h0 ? h0[n * C + c0 + i] : F(0);
+      for (int64_t s = 0; s < T; ++s) step_row<F>(op.at(n, reverse ? T - 1 - s : s), h, c0, len);
+      if (hT)
+        for (int64_t i = 0; i < len; ++i) hT[n * C + c0 + i] = h[i];
+    }
   }
 }
 
@@ -89,7 +167,11 @@ void scan_run_parallel(const Op& op, int64_t nb, int64_t T, int64_t C, bool reve
                        const F* h0, F* hT, int nt, int64_t bytes_per_elem, F* work) {
   const int64_t K = detail::scan_chunks(C, nt);
   const int64_t m = K / nt;
-  const int64_t L = min64(max64(32, kChunkBytes / (m * C * bytes_per_elem)), ceil_div(T, K));
+  int64_t L = max64(32, kChunkBytes / (m * C * bytes_per_elem));
+  // Chains walked side by side must not sit a power of two apart: their streams would
+  // share L1 sets (and alias at 4 KiB) and evict each other. An odd length spreads them.
+  if (m > 1) L = (L & ~int64_t(63)) + 17;
+  L = min64(L, ceil_div(T, K));
   const int64_t TB = K * L;
   // A[k*C + c], Bv[k*C + c]: the pair of chunk k; after pass 2, A holds the state entering it.
   F* const A = work;
@@ -99,6 +181,7 @@ void scan_run_parallel(const Op& op, int64_t nb, int64_t T, int64_t C, bool reve
     for (int64_t c = 0; c < C; ++c) carry[c] = h0 ? h0[n * C + c] : F(0);
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
+      FlushDenormals ftz;
 #ifdef _OPENMP
       const int64_t tid = omp_get_thread_num();
 #else
@@ -118,25 +201,7 @@ void scan_run_parallel(const Op& op, int64_t nb, int64_t T, int64_t C, bool reve
             reduce_row<F>(op.at(n, reverse ? T - 1 - s : s), A + k0 * C, Bv + k0 * C, C);
           }
         } else {
-          for (int64_t c = 0; c < C; ++c) {
-            F ra[detail::kChains], rb[detail::kChains];
-            for (int64_t j = 0; j < detail::kChains; ++j) ra[j] = F(1), rb[j] = F(0);
-            for (int64_t i = 0; i < Lb; ++i) {
-#pragma GCC unroll 8
-              for (int64_t j = 0; j < detail::kChains; ++j) {
-                const int64_t off = (k0 + j) * Lb + i;
-                if (off < blk) {
-                  const int64_t s = s0 + off;
-                  F a, b;
-                  op.at(n, reverse ? T - 1 - s : s).coef(c, a, b);
-                  ra[j] *= a;
-                  rb[j] = a * rb[j] + b;
-                }
-              }
-            }
-            for (int64_t j = 0; j < detail::kChains; ++j)
-              A[(k0 + j) * C + c] = ra[j], Bv[(k0 + j) * C + c] = rb[j];
-          }
+          chains_reduce<F>(op, n, T, reverse, s0 + k0 * Lb, Lb, blk - k0 * Lb, C, A + k0 * C, Bv + k0 * C);
         }
 #pragma omp barrier
         // pass 2: states entering each chunk, channels split across threads
@@ -161,24 +226,7 @@ void scan_run_parallel(const Op& op, int64_t nb, int64_t T, int64_t C, bool reve
             step_row<F>(op.at(n, reverse ? T - 1 - s : s), A + k0 * C, 0, C);
           }
         } else {
-          for (int64_t c = 0; c < C; ++c) {
-            F rh[detail::kChains];
-            for (int64_t j = 0; j < detail::kChains; ++j) rh[j] = A[(k0 + j) * C + c];
-            for (int64_t i = 0; i < Lb; ++i) {
-#pragma GCC unroll 8
-              for (int64_t j = 0; j < detail::kChains; ++j) {
-                const int64_t off = (k0 + j) * Lb + i;
-                if (off < blk) {
-                  const int64_t s = s0 + off;
-                  const auto row = op.at(n, reverse ? T - 1 - s : s);
-                  F a, b;
-                  row.coef(c, a, b);
-                  rh[j] = a * rh[j] + b;
-                  row.emit(c, rh[j]);
-                }
-              }
-            }
-          }
+          chains_walk<F>(op, n, T, reverse, s0 + k0 * Lb, Lb, blk - k0 * Lb, C, A + k0 * C);
         }
         // No barrier needed here: the next pass 1 touches only this thread's chunks,
         // and pass 2 reads them only after the next barrier.

@@ -15,13 +15,13 @@ _MODE_NAMES = {v: k for k, v in MODES.items()}
 def choose(batch, steps, channels):
     """The schedule ``mode="auto"`` picks for this shape with the current thread count.
 
-    ``auto`` runs the sequential scan (threads split batch rows and channel blocks, one
-    pass over time) unless the recurrence is long (T >= 512) and either
-    - each row has fewer than 16 channels: each step then waits on the previous one and
-      only splitting time into chunks gives independent work (latency-bound), or
-    - there are fewer 16-channel blocks than threads (the threads would starve).
-    Then it runs the parallel, chunked scan. The thresholds come from
-    ``python bench/compare.py --scan`` on 2-core machines.
+    ``auto`` runs the sequential scan (threads split batch rows and channel ranges, one
+    pass over time, reading each input once) unless the recurrence is long (T >= 512)
+    and has fewer than 16 channels per row. Then each step's few multiply-adds wait on
+    the previous step's (latency-bound), and the parallel scan, which cuts time into
+    chunks walked side by side and across threads, is several times faster. With more
+    channels the sequential scan already moves data at memory speed and the parallel
+    one, which reads its inputs twice, is slower (measured by ``bench/compare.py``).
     """
     return _MODE_NAMES[_core.scan_choose(int(batch), int(steps), int(channels))]
 
