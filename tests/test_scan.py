@@ -153,3 +153,19 @@ def test_choose_explains_auto():
     assert scan.choose(16, 1024, 256) == "sequential"
     assert scan.choose(1, 1_000_000, 64) == "sequential"
     assert scan.choose(1, 10, 1) == "sequential"
+
+
+def test_out_parameter(rng):
+    a, b, h0 = make(rng, 2, 50, 3, np.float32)
+    out = np.empty_like(a)
+    res = scan.linear(a, b, h0, out=out)
+    assert res is out
+    np.testing.assert_allclose(out, ref.scan(a, b, h0), rtol=2e-5, atol=2e-5)
+    out1 = np.empty((50, 3), np.float32)
+    assert scan.linear(a[0], b[0], out=out1) is out1
+    with pytest.raises(TypeError, match="out"):
+        scan.linear(a, b, out=np.empty(a.shape, np.float64))
+    with pytest.raises(ValueError, match="out"):
+        scan.linear(a, b, out=np.empty((2, 49, 3), np.float32))
+    with pytest.raises(TypeError, match="out"):
+        scan.linear(a, b, out=np.empty((2, 50, 6), np.float32)[..., ::2])

@@ -64,13 +64,24 @@ void dims3(const char* fn, const char* name, const Arr<F>& a) {
 }
 
 template <class F>
-Arr<F> scan_forward(const Arr<F>& a, const Arr<F>& b, const OptArr<F>& h0, int mode) {
+Arr<F> scan_forward(const Arr<F>& a, const Arr<F>& b, const OptArr<F>& h0, int mode,
+                    std::optional<py::array> out) {
   const char* fn = "scan_forward";
   dims3<F>(fn, "a", a);
   const int64_t B = a.shape(0), T = a.shape(1), C = a.shape(2);
   expect<F>(fn, "b", b, {B, T, C});
   if (h0) expect<F>(fn, "h0", *h0, {B, C});
-  auto h = empty<F>({B, T, C});
+  Arr<F> h;
+  if (out) {  // written in place: it must already be exactly what we would allocate
+    if (!py::isinstance<Arr<F>>(*out) || !out->dtype().is(py::dtype::of<F>()) ||
+        !(out->flags() & py::array::c_style) || !out->writeable())
+      throw py::type_error(std::string(fn) + ": out must be a writeable C-contiguous array of " +
+                           std::string(py::str(py::dtype::of<F>())));
+    h = py::reinterpret_borrow<Arr<F>>(*out);
+    expect<F>(fn, "out", h, {B, T, C});
+  } else {
+    h = empty<F>({B, T, C});
+  }
   const F* h0p = ptr(h0);
   F* hp = h.mutable_data();
   ScanMode m = to_mode(mode);
@@ -250,7 +261,8 @@ template <class F>
 void register_dtype(py::module_& m) {
   m.def("linear_backward", &linear_backward<F>, py::arg("x"), py::arg("weight"), py::arg("dy"));
   m.def("linear_forward", &linear_forward<F>, py::arg("x"), py::arg("weight"), py::arg("bias"));
-  m.def("scan_forward", &scan_forward<F>, py::arg("a"), py::arg("b"), py::arg("h0"), py::arg("mode"));
+  m.def("scan_forward", &scan_forward<F>, py::arg("a"), py::arg("b"), py::arg("h0"), py::arg("mode"),
+        py::arg("out") = py::none());
   m.def("scan_backward", &scan_backward<F>, py::arg("a"), py::arg("h0"), py::arg("h"), py::arg("dh"),
         py::arg("mode"));
   m.def("mingru_forward", &min_forward<F, 2, &minrnn::mingru_forward<F>>, py::arg("x"),

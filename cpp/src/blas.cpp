@@ -28,8 +28,28 @@ static void scale(int64_t M, int64_t N, F beta, F* C, int64_t ldc) {
 }
 
 template <class F>
+static void blas_gemv(bool trans, int64_t rows, int64_t cols, F alpha, const F* A, int64_t lda,
+                      const F* x, int64_t incx, F beta, F* y, int64_t incy) {
+  const auto T = trans ? CblasTrans : CblasNoTrans;
+  if constexpr (std::is_same_v<F, float>)
+    scipy_cblas_sgemv(CblasRowMajor, T, to_blasint(rows, "M"), to_blasint(cols, "N"), alpha, A,
+                      to_blasint(lda, "lda"), x, to_blasint(incx, "incx"), beta, y,
+                      to_blasint(incy, "incy"));
+  else
+    scipy_cblas_dgemv(CblasRowMajor, T, to_blasint(rows, "M"), to_blasint(cols, "N"), alpha, A,
+                      to_blasint(lda, "lda"), x, to_blasint(incx, "incx"), beta, y,
+                      to_blasint(incy, "incy"));
+}
+
+template <class F>
 static void blas_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, F alpha, const F* A,
                       int64_t lda, const F* B, int64_t ldb, F beta, F* C, int64_t ldc) {
+  // A single row or column is a matrix-vector product: OpenBLAS's gemm would pack the
+  // whole other matrix for it (50 us for 256 x 512, against 3 us as a gemv).
+  if (M == 1)  // C (1 x N) = a op(B): with B stored N x K (tb) it is B a, else B^T a
+    return blas_gemv(!tb, tb ? N : K, tb ? K : N, alpha, B, ldb, A, ta ? lda : 1, beta, C, 1);
+  if (N == 1)  // C (M x 1) = op(A) b
+    return blas_gemv(ta, ta ? K : M, ta ? M : K, alpha, A, lda, B, tb ? 1 : ldb, beta, C, ldc);
   const auto Ta = ta ? CblasTrans : CblasNoTrans, Tb = tb ? CblasTrans : CblasNoTrans;
   if constexpr (std::is_same_v<F, float>)
     scipy_cblas_sgemm(CblasRowMajor, Ta, Tb, to_blasint(M, "M"), to_blasint(N, "N"),

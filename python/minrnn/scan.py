@@ -48,16 +48,27 @@ def _prepare(names, arrays, h0):
     return out, h0, batched
 
 
-def linear(a, b, h0=None, mode="auto"):
+def linear(a, b, h0=None, mode="auto", out=None):
     """h with h_t = a_t * h_{t-1} + b_t elementwise, h_{-1} = h0 (zeros if None).
 
     mode: "sequential", "parallel" (chunked, work-efficient: each thread reduces its
     chunks of time to one pair, the pairs are scanned, each chunk is re-walked from its
     carry) or "auto" (see :func:`choose`). All modes agree to within float rounding.
+    out: an optional C-contiguous array of a's shape and the result dtype to write into
+    (saves allocating, and faulting in, a new output on every call).
     Non-finite values propagate; they are not checked.
     """
     m = choice("mode", mode, MODES)
     (a, b), h0, batched = _prepare(("a", "b"), (a, b), h0)
+    if out is not None:
+        if not isinstance(out, np.ndarray) or out.dtype != a.dtype or not out.flags.c_contiguous \
+                or not out.flags.writeable:
+            raise TypeError(f"out must be a writeable C-contiguous {a.dtype} array, got "
+                            f"{type(out).__name__}" + (f" of dtype {out.dtype}" if isinstance(out, np.ndarray) else ""))
+        check_shape("out", out, a.shape if batched else a.shape[1:])
+        out3 = out if batched else out[None]
+        _core.scan_forward(a, b, h0, m, out3)
+        return out
     h = _core.scan_forward(a, b, h0, m)
     return h if batched else h[0]
 
