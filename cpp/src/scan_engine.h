@@ -242,6 +242,9 @@ template <class F, class Op>
 void scan_run(const Op& op, int64_t nb, int64_t T, int64_t C, bool reverse, const F* h0, F* hT,
               bool parallel, int nt, int64_t bytes_per_elem, F* work) {
   if (nb == 0 || C == 0) return;
+#ifndef _OPENMP
+  nt = 1;  // built without OpenMP: one thread walks every chunk
+#endif
   if (T == 0) {
     if (hT)
       for (int64_t i = 0; i < nb * C; ++i) hT[i] = h0 ? h0[i] : F(0);

@@ -35,6 +35,10 @@ void set_num_threads(int n) {
   budget().store(n);
 }
 
+#ifdef _OPENMP
 int get_num_threads() { return budget().load(); }
+#else
+int get_num_threads() { return 1; }  // built without OpenMP: every kernel runs on one thread
+#endif
 
 }  // namespace minrnn
