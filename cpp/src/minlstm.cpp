@@ -3,7 +3,7 @@
 // As a scan: a_t = f'_t, b_t = i'_t h~_t.
 // Compiled once per instruction set (isa.h).
 #include "activations.h"
-#include "scan_engine.h"
+#include "min_passes.h"
 
 namespace minrnn::MINRNN_ISA {
 namespace {
@@ -85,48 +85,6 @@ struct MinLSTMBackwardOp {
 
 }  // namespace
 
-template <class F>
-void minlstm_forward_pass(const F* proj, const F* bias, const F* h0, F* y, int64_t B, int64_t T,
-                        int64_t H, Candidate cand, bool parallel, int nt, F* work) {
-  auto go = [&](const auto& op) {
-    scan_run<F>(op, B, T, H, false, h0, nullptr, parallel, nt, 4 * sizeof(F), work);
-  };
-  switch (cand) {
-    case Candidate::G: go(MinLSTMForwardOp<F, Candidate::G>{proj, bias, y, T, H}); break;
-    case Candidate::Identity: go(MinLSTMForwardOp<F, Candidate::Identity>{proj, bias, y, T, H}); break;
-    case Candidate::Tanh: go(MinLSTMForwardOp<F, Candidate::Tanh>{proj, bias, y, T, H}); break;
-  }
-}
-
-// g0 (B, H) receives dL/dh at t = 0; then dh0 = a_0 g_0.
-template <class F>
-void minlstm_backward_pass(const F* proj, const F* bias, const F* h0, const F* y, const F* dy,
-                         const F* dhn, const F* zeros, F* dproj, F* dh0, F* g0, int64_t B,
-                         int64_t T, int64_t H, Candidate cand, bool parallel, int nt, F* work) {
-  auto go = [&](const auto& op) {
-    scan_run<F>(op, B, T, H, true, nullptr, g0, parallel, nt, 8 * sizeof(F), work);
-    if (dh0)
-      for (int64_t n = 0; n < B; ++n)
-        for (int64_t c = 0; c < H; ++c)
-          dh0[n * H + c] = T > 0 ? op.a_at(n, 0, c) * g0[n * H + c] : (dhn ? dhn[n * H + c] : F(0));
-  };
-  switch (cand) {
-    case Candidate::G: go(MinLSTMBackwardOp<F, Candidate::G>{proj, bias, h0, y, dy, dhn, zeros, dproj, T, H}); break;
-    case Candidate::Identity:
-      go(MinLSTMBackwardOp<F, Candidate::Identity>{proj, bias, h0, y, dy, dhn, zeros, dproj, T, H});
-      break;
-    case Candidate::Tanh: go(MinLSTMBackwardOp<F, Candidate::Tanh>{proj, bias, h0, y, dy, dhn, zeros, dproj, T, H}); break;
-  }
-}
-
-#define MINRNN_INSTANTIATE(F)                                                                   \
-  template void minlstm_forward_pass<F>(const F*, const F*, const F*, F*, int64_t, int64_t,      \
-                                      int64_t, Candidate, bool, int, F*);                       \
-  template void minlstm_backward_pass<F>(const F*, const F*, const F*, const F*, const F*,       \
-                                       const F*, const F*, F*, F*, F*, int64_t, int64_t,        \
-                                       int64_t, Candidate, bool, int, F*);
-MINRNN_INSTANTIATE(float)
-MINRNN_INSTANTIATE(double)
-#undef MINRNN_INSTANTIATE
+MINRNN_DEFINE_MIN_PASSES(minlstm, MinLSTMForwardOp, MinLSTMBackwardOp, 3)
 
 }  // namespace minrnn::MINRNN_ISA
