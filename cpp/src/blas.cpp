@@ -5,6 +5,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <utility>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -69,6 +70,11 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, F alpha, const F* A
           const F* B, int64_t ldb, F beta, F* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
   if (K == 0) return scale(M, N, beta, C, ldc);
+  // Refuse sizes the 32-bit BLAS cannot take here, not inside the threads below (an
+  // exception must not leave an OpenMP region).
+  for (auto [v, what] : {std::pair<int64_t, const char*>{M, "M"}, {N, "N"}, {K, "K"},
+                         {lda, "lda"}, {ldb, "ldb"}, {ldc, "ldc"}})
+    to_blasint(v, what);
   const int nt = get_num_threads();
   const bool split_rows = M >= N;
   const int64_t extent = split_rows ? M : N;
