@@ -81,3 +81,50 @@ def minlstm(x, w, b, h0=None, cand="g"):
         h = f / (f + i) * h + i / (f + i) * ht
         y[:, t] = h
     return y
+
+
+def classic(cell, x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, reverse=False):
+    """One layer, one direction of the classic cells (DESIGN.md §3), PyTorch's layout.
+
+    cell: "rnn_tanh", "rnn_relu", "lstm", "gru" (reset after the product, PyTorch),
+    "gru_reset_before" (Cho 2014), "mgu". x (B, T, D). Returns y (B, T, H), h_n, c_n."""
+    x = np.asarray(x, np.float64)
+    w_ih, w_hh = np.asarray(w_ih, np.float64), np.asarray(w_hh, np.float64)
+    H = w_hh.shape[1]
+    GH = w_ih.shape[0]
+    b_ih = np.zeros(GH) if b_ih is None else np.asarray(b_ih, np.float64)
+    b_hh = np.zeros(GH) if b_hh is None else np.asarray(b_hh, np.float64)
+    B, T, _ = x.shape
+    h = np.zeros((B, H)) if h0 is None else np.asarray(h0, np.float64).copy()
+    c = np.zeros((B, H)) if c0 is None else np.asarray(c0, np.float64).copy()
+    y = np.zeros((B, T, H))
+    blk = lambda v, k: v[..., k * H:(k + 1) * H]
+    for t in (reversed(range(T)) if reverse else range(T)):
+        xi = x[:, t] @ w_ih.T + b_ih
+        if cell in ("rnn_tanh", "rnn_relu"):
+            pre = xi + h @ w_hh.T + b_hh
+            h = np.tanh(pre) if cell == "rnn_tanh" else np.maximum(pre, 0)
+        elif cell == "lstm":
+            g = xi + h @ w_hh.T + b_hh
+            i, f, gg, o = sigmoid(blk(g, 0)), sigmoid(blk(g, 1)), np.tanh(blk(g, 2)), sigmoid(blk(g, 3))
+            c = f * c + i * gg
+            h = o * np.tanh(c)
+        elif cell == "gru":
+            hh = h @ w_hh.T + b_hh
+            r = sigmoid(blk(xi, 0) + blk(hh, 0))
+            z = sigmoid(blk(xi, 1) + blk(hh, 1))
+            n = np.tanh(blk(xi, 2) + r * blk(hh, 2))
+            h = (1 - z) * n + z * h
+        elif cell == "gru_reset_before":
+            r = sigmoid(blk(xi, 0) + h @ blk(w_hh.T, 0) + blk(b_hh, 0))
+            z = sigmoid(blk(xi, 1) + h @ blk(w_hh.T, 1) + blk(b_hh, 1))
+            n = np.tanh(blk(xi, 2) + (r * h) @ blk(w_hh.T, 2) + blk(b_hh, 2))
+            h = (1 - z) * n + z * h
+        elif cell == "mgu":
+            f = sigmoid(blk(xi, 0) + h @ blk(w_hh.T, 0) + blk(b_hh, 0))
+            n = np.tanh(blk(xi, 1) + (f * h) @ blk(w_hh.T, 1) + blk(b_hh, 1))
+            h = (1 - f) * h + f * n
+        else:
+            raise ValueError(cell)
+        y[:, t] = h
+    return y, h, c

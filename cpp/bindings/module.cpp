@@ -257,8 +257,96 @@ py::tuple linear_backward(const Arr<F>& x, const Arr<F>& w, const Arr<F>& dy) {
   return py::make_tuple(dx, dw, db);
 }
 
+minrnn::Cell to_cell(int c) {
+  if (c < 0 || c > 5) throw py::value_error("cell must be 0..5 (rnn_tanh, rnn_relu, lstm, gru, gru_reset_before, mgu)");
+  return static_cast<minrnn::Cell>(c);
+}
+
+template <class F>
+void check_recurrent(const char* fn, minrnn::Cell cell, const Arr<F>& x, const Arr<F>& w_ih,
+                     const Arr<F>& w_hh, int64_t& B, int64_t& T, int64_t& D, int64_t& H) {
+  dims3<F>(fn, "x", x);
+  B = x.shape(0), T = x.shape(1), D = x.shape(2);
+  const int64_t G = minrnn::cell_gates(cell);
+  if (w_hh.ndim() != 2 || w_hh.shape(0) % G != 0 || w_hh.shape(0) / G != w_hh.shape(1))
+    throw py::value_error(std::string(fn) + ": weight_hh must be (" + std::to_string(G) + "*H, H)");
+  H = w_hh.shape(1);
+  expect<F>(fn, "weight_ih", w_ih, {G * H, D});
+}
+
+template <class F>
+py::tuple recurrent_forward(int cell_id, const Arr<F>& x, const Arr<F>& w_ih, const Arr<F>& w_hh,
+                            const OptArr<F>& b_ih, const OptArr<F>& b_hh, const OptArr<F>& h0,
+                            const OptArr<F>& c0, bool reverse, bool train) {
+  const char* fn = "forward";
+  const minrnn::Cell cell = to_cell(cell_id);
+  int64_t B, T, D, H;
+  check_recurrent<F>(fn, cell, x, w_ih, w_hh, B, T, D, H);
+  const int64_t GH = minrnn::cell_gates(cell) * H, SH = minrnn::cell_store(cell) * H;
+  if (b_ih) expect<F>(fn, "bias_ih", *b_ih, {GH});
+  if (b_hh) expect<F>(fn, "bias_hh", *b_hh, {GH});
+  if (h0) expect<F>(fn, "h0", *h0, {B, H});
+  if (c0) expect<F>(fn, "c0", *c0, {B, H});
+  const bool lstm = cell == minrnn::Cell::LSTM;
+  auto y = empty<F>({B, T, H}), hn = empty<F>({B, H}), xp = empty<F>({B, T, GH});
+  Arr<F> cn = empty<F>({lstm ? B : 0, H}), store = empty<F>({train ? B : 0, T, SH});
+  const F *bi = ptr(b_ih), *bh = ptr(b_hh), *h0p = ptr(h0), *c0p = ptr(c0);
+  F *yp = y.mutable_data(), *hnp = hn.mutable_data(), *xpp = xp.mutable_data();
+  F *cnp = lstm ? cn.mutable_data() : nullptr, *sp = train ? store.mutable_data() : nullptr;
+  {
+    py::gil_scoped_release nogil;
+    minrnn::recurrent_forward<F>(cell, x.data(), w_ih.data(), w_hh.data(), bi, bh, h0p, c0p, yp,
+                                 hnp, cnp, xpp, sp, B, T, D, H, reverse);
+  }
+  return py::make_tuple(y, hn, lstm ? py::object(cn) : py::object(py::none()),
+                        train ? py::object(store) : py::object(py::none()));
+}
+
+template <class F>
+py::tuple recurrent_backward(int cell_id, const Arr<F>& x, const Arr<F>& w_ih, const Arr<F>& w_hh,
+                             const OptArr<F>& h0, const OptArr<F>& c0, const Arr<F>& store,
+                             const Arr<F>& y, const Arr<F>& dy, const OptArr<F>& dhn,
+                             const OptArr<F>& dcn, bool reverse, bool bias) {
+  const char* fn = "backward";
+  const minrnn::Cell cell = to_cell(cell_id);
+  int64_t B, T, D, H;
+  check_recurrent<F>(fn, cell, x, w_ih, w_hh, B, T, D, H);
+  const int64_t GH = minrnn::cell_gates(cell) * H, SH = minrnn::cell_store(cell) * H;
+  if (h0) expect<F>(fn, "h0", *h0, {B, H});
+  if (c0) expect<F>(fn, "c0", *c0, {B, H});
+  expect<F>(fn, "store", store, {B, T, SH});
+  expect<F>(fn, "y", y, {B, T, H});
+  expect<F>(fn, "dy", dy, {B, T, H});
+  if (dhn) expect<F>(fn, "dh_n", *dhn, {B, H});
+  if (dcn) expect<F>(fn, "dc_n", *dcn, {B, H});
+  const bool lstm = cell == minrnn::Cell::LSTM;
+  auto dx = empty<F>({B, T, D}), dwi = empty<F>({GH, D}), dwh = empty<F>({GH, H});
+  auto dbi = empty<F>({bias ? GH : 0}), dbh = empty<F>({bias ? GH : 0});
+  auto dh0 = empty<F>({B, H}), dc0 = empty<F>({lstm ? B : 0, H});
+  const F *h0p = ptr(h0), *c0p = ptr(c0), *dhnp = ptr(dhn), *dcnp = ptr(dcn);
+  F *dxp = dx.mutable_data(), *dwip = dwi.mutable_data(), *dwhp = dwh.mutable_data();
+  F *dbip = bias ? dbi.mutable_data() : nullptr, *dbhp = bias ? dbh.mutable_data() : nullptr;
+  F *dh0p = dh0.mutable_data(), *dc0p = lstm ? dc0.mutable_data() : nullptr;
+  {
+    py::gil_scoped_release nogil;
+    minrnn::recurrent_backward<F>(cell, x.data(), w_ih.data(), w_hh.data(), h0p, c0p, store.data(),
+                                  y.data(), dy.data(), dhnp, dcnp, dxp, dwip, dwhp, dbip, dbhp,
+                                  dh0p, dc0p, B, T, D, H, reverse);
+  }
+  py::object none = py::none();
+  return py::make_tuple(dx, dwi, dwh, bias ? py::object(dbi) : none, bias ? py::object(dbh) : none,
+                        dh0, lstm ? py::object(dc0) : none);
+}
+
 template <class F>
 void register_dtype(py::module_& m) {
+  m.def("recurrent_forward", &recurrent_forward<F>, py::arg("cell"), py::arg("x"),
+        py::arg("weight_ih"), py::arg("weight_hh"), py::arg("bias_ih"), py::arg("bias_hh"),
+        py::arg("h0"), py::arg("c0"), py::arg("reverse"), py::arg("train"));
+  m.def("recurrent_backward", &recurrent_backward<F>, py::arg("cell"), py::arg("x"),
+        py::arg("weight_ih"), py::arg("weight_hh"), py::arg("h0"), py::arg("c0"), py::arg("store"),
+        py::arg("y"), py::arg("dy"), py::arg("dh_n"), py::arg("dc_n"), py::arg("reverse"),
+        py::arg("bias"));
   m.def("linear_backward", &linear_backward<F>, py::arg("x"), py::arg("weight"), py::arg("dy"));
   m.def("linear_forward", &linear_forward<F>, py::arg("x"), py::arg("weight"), py::arg("bias"));
   m.def("scan_forward", &scan_forward<F>, py::arg("a"), py::arg("b"), py::arg("h0"), py::arg("mode"),

@@ -3,10 +3,10 @@
 import scipy_openblas32 as _openblas  # noqa: F401
 
 from . import _core, scan
-from .min_cells import MinGRU, MinLSTM
+from .recurrent import GRU, LSTM, MGU, RNN, MinGRU, MinLSTM
 
 __version__ = "0.1.0"
-__all__ = ["MinGRU", "MinLSTM", "scan", "set_num_threads", "get_num_threads", "simd_level"]
+__all__ = ["RNN", "GRU", "LSTM", "MGU", "MinGRU", "MinLSTM", "scan", "set_num_threads", "get_num_threads", "simd_level"]
 
 
 def set_num_threads(n):

@@ -88,7 +88,7 @@ def linear_backward(a, h, dh, h0=None, mode="auto"):
 
 
 def _gated(kernel, G, proj, bias, h0, candidate, mode):
-    from .min_cells import CANDIDATES
+    from .recurrent import CANDIDATES
     m = choice("mode", mode, MODES)
     c = choice("candidate", candidate, CANDIDATES)
     proj = float_array("proj", proj)

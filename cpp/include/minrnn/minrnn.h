@@ -77,6 +77,31 @@ void minlstm_backward(const F* x, const F* w, const F* bias, const F* h0,
                       int64_t B, int64_t T, int64_t D, int64_t H,
                       Candidate cand, ScanMode mode);
 
+// ---- Classic cells: RNN, LSTM, GRU (both reset conventions), MGU ----
+// One layer in one direction. Gate blocks of weight_ih (G*H, D) and weight_hh (G*H, H) in
+// PyTorch's order: RNN -; LSTM i, f, g, o; GRU r, z, n; MGU f, n.
+enum class Cell : int { RNNTanh = 0, RNNReLU = 1, LSTM = 2, GRU = 3, GRUResetBefore = 4, MGU = 5 };
+int cell_gates(Cell cell);   // G
+int cell_store(Cell cell);   // S: values per step and channel that forward keeps for backward
+
+// x (B,T,D); b_ih, b_hh (G*H) or nullptr; h0, c0 (B,H) or nullptr (c0: LSTM only).
+// Writes y (B,T,H) in time order (also when reverse: the walk then goes from t = T-1),
+// hn and cn (B,H; either may be nullptr; cn LSTM only), and xp (B,T,G*H) = x w_ih^T + b_ih,
+// which is a workspace at inference. store: (B,T,S*H) to train, nullptr at inference.
+template <class F>
+void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, const F* b_ih,
+                       const F* b_hh, const F* h0, const F* c0, F* y, F* hn, F* cn, F* xp,
+                       F* store, int64_t B, int64_t T, int64_t D, int64_t H, bool reverse);
+
+// Backward through time of the forward above (same x, weights, h0, c0, store, y).
+// dy (B,T,H); dhn, dcn (B,H) or nullptr. Writes dx (B,T,D), dw_ih, dw_hh, db_ih, db_hh
+// (db_* may be nullptr), dh0 and dc0 (B,H; may be nullptr). Gradients overwrite.
+template <class F>
+void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, const F* h0,
+                        const F* c0, const F* store, const F* y, const F* dy, const F* dhn,
+                        const F* dcn, F* dx, F* dw_ih, F* dw_hh, F* db_ih, F* db_hh, F* dh0,
+                        F* dc0, int64_t B, int64_t T, int64_t D, int64_t H, bool reverse);
+
 // ---- Linear: y = x w^T + b over M rows ----
 // x (M, K), w (N, K), bias (N) or nullptr, y (M, N).
 template <class F>

@@ -1,0 +1,222 @@
+// Walks time for the classic cells: the input projections of all steps in one GEMM, then
+// per step the recurrent GEMM(s) and the cell's elementwise pass (rnn.cpp, lstm.cpp,
+// gru.cpp, mgu.cpp). Backward runs the steps in reverse and leaves the weight gradients
+// to one GEMM per matrix at the end. Workspaces are sized once, before the time loop.
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "blas.h"
+#include "check.h"
+#include "minrnn/minrnn.h"
+#include "recurrent.h"
+
+namespace minrnn {
+namespace {
+
+// Cells whose candidate reads a gated state (r h or f h) need a second GEMM per step.
+bool two_stage(Cell cell) { return cell == Cell::GRUResetBefore || cell == Cell::MGU; }
+
+void check_cell(const char* fn, Cell cell) {
+  const int c = static_cast<int>(cell);
+  if (c < 0 || c > 5) throw std::invalid_argument(std::string(fn) + ": unknown cell " + std::to_string(c));
+}
+
+// Where step s of the walk reads h_{t-1} (and, for LSTM in backward, c_{t-1}).
+template <class F>
+struct Walk {
+  int64_t T, H;
+  bool reverse;
+  int64_t t(int64_t s) const { return reverse ? T - 1 - s : s; }
+  int64_t prev(int64_t s) const { return reverse ? T - s : s - 1; }  // time of the previous step
+};
+
+}  // namespace
+
+int cell_gates(Cell cell) {
+  switch (cell) {
+    case Cell::RNNTanh: case Cell::RNNReLU: return 1;
+    case Cell::LSTM: return 4;
+    case Cell::GRU: case Cell::GRUResetBefore: return 3;
+    case Cell::MGU: return 2;
+  }
+  throw std::invalid_argument("unknown cell");
+}
+
+int cell_store(Cell cell) {
+  switch (cell) {
+    case Cell::RNNTanh: case Cell::RNNReLU: return 0;
+    case Cell::LSTM: return 5;
+    case Cell::GRU: return 4;
+    case Cell::GRUResetBefore: return 3;
+    case Cell::MGU: return 2;
+  }
+  throw std::invalid_argument("unknown cell");
+}
+
+template <class F>
+void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, const F* b_ih,
+                       const F* b_hh, const F* h0, const F* c0, F* y, F* hn, F* cn, F* xp,
+                       F* store, int64_t B, int64_t T, int64_t D, int64_t H, bool reverse) {
+  const char* fn = "recurrent_forward";
+  check_cell(fn, cell);
+  const int64_t G = cell_gates(cell), GH = G * H, SH = cell_store(cell) * H;
+  detail::checked_product(fn, {B, T, GH});
+  detail::checked_product(fn, {B, T, D});
+  detail::checked_product(fn, {GH, D + H});
+  for (auto [name, p, n] : {std::tuple<const char*, const void*, int64_t>{"x", x, B * T * D},
+                            {"w_ih", w_ih, GH * D}, {"w_hh", w_hh, GH * H},
+                            {"y", y, B * T * H}, {"xp", xp, B * T * GH}})
+    detail::check_ptr(fn, name, p, n);
+  const bool lstm = cell == Cell::LSTM;
+  std::vector<F> zeros(static_cast<size_t>(B * H > GH ? B * H : GH), F(0));
+  std::vector<F> hp(static_cast<size_t>(B * GH)), u(static_cast<size_t>(two_stage(cell) ? B * H : 0));
+  std::vector<F> cbuf(static_cast<size_t>(lstm ? 2 * B * H : 0));
+  if (lstm && c0) std::memcpy(cbuf.data(), c0, sizeof(F) * B * H);
+  const F* bhh = b_hh ? b_hh : zeros.data();
+
+  linear_forward<F>(x, w_ih, b_ih, xp, B * T, D, GH);
+  const Walk<F> walk{T, H, reverse};
+  const int64_t G1 = GH - H;  // two-stage cells: rows of w_hh for the gates
+  for (int64_t s = 0; s < T; ++s) {
+    const int64_t t = walk.t(s);
+    const F* h_prev = s == 0 ? (h0 ? h0 : zeros.data()) : y + walk.prev(s) * H;
+    const int64_t ldh = s == 0 ? H : T * H;
+    detail::StepForward<F> st{B, H, xp + t * GH, T * GH, hp.data(), GH, bhh, h_prev, ldh,
+                              lstm ? cbuf.data() + (s % 2) * B * H : nullptr, y + t * H, T * H,
+                              lstm ? cbuf.data() + ((s + 1) % 2) * B * H : nullptr, u.data(),
+                              store ? store + t * SH : nullptr, T * SH};
+    if (!two_stage(cell)) {
+      detail::gemm<F>(false, true, B, GH, H, F(1), h_prev, ldh, w_hh, H, F(0), hp.data(), GH);
+      switch (cell) {
+        case Cell::RNNTanh: detail::rnn_forward(st, false); break;
+        case Cell::RNNReLU: detail::rnn_forward(st, true); break;
+        case Cell::LSTM: detail::lstm_forward(st); break;
+        default: detail::gru_forward(st); break;
+      }
+    } else {
+      detail::gemm<F>(false, true, B, G1, H, F(1), h_prev, ldh, w_hh, H, F(0), hp.data(), GH);
+      cell == Cell::MGU ? detail::mgu_gates_forward(st) : detail::gru_rb_gates_forward(st);
+      detail::gemm<F>(false, true, B, H, H, F(1), u.data(), H, w_hh + G1 * H, H, F(0),
+                      hp.data() + G1, GH);
+      cell == Cell::MGU ? detail::mgu_forward(st) : detail::gru_rb_forward(st);
+    }
+  }
+  const int64_t t_last = walk.t(T - 1);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t c = 0; c < H; ++c) {
+      if (hn) hn[b * H + c] = T > 0 ? y[(b * T + t_last) * H + c] : (h0 ? h0[b * H + c] : F(0));
+      if (cn && lstm) cn[b * H + c] = cbuf[(T % 2) * B * H + b * H + c];
+    }
+}
+
+template <class F>
+void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, const F* h0,
+                        const F* c0, const F* store, const F* y, const F* dy, const F* dhn,
+                        const F* dcn, F* dx, F* dw_ih, F* dw_hh, F* db_ih, F* db_hh, F* dh0,
+                        F* dc0, int64_t B, int64_t T, int64_t D, int64_t H, bool reverse) {
+  const char* fn = "recurrent_backward";
+  check_cell(fn, cell);
+  const int64_t G = cell_gates(cell), GH = G * H, SH = cell_store(cell) * H;
+  detail::checked_product(fn, {B, T, GH});
+  detail::checked_product(fn, {B, T, D});
+  detail::checked_product(fn, {GH, D + H});
+  for (auto [name, p, n] : {std::tuple<const char*, const void*, int64_t>{"x", x, B * T * D},
+                            {"w_ih", w_ih, GH * D}, {"w_hh", w_hh, GH * H}, {"y", y, B * T * H},
+                            {"dy", dy, B * T * H}, {"store", store, B * T * SH},
+                            {"dx", dx, B * T * D}, {"dw_ih", dw_ih, GH * D}, {"dw_hh", dw_hh, GH * H}})
+    detail::check_ptr(fn, name, p, n);
+  const bool lstm = cell == Cell::LSTM, gru = cell == Cell::GRU;
+  std::vector<F> zeros(static_cast<size_t>(B * H), F(0));
+  std::vector<F> dxp(static_cast<size_t>(B * T * GH)), dhp_own(static_cast<size_t>(gru ? B * T * GH : 0));
+  F* dhp = gru ? dhp_own.data() : dxp.data();  // the same gradients except for GRU
+  std::vector<F> carry(static_cast<size_t>(2 * B * H), F(0)), carry_c(static_cast<size_t>(lstm ? 2 * B * H : 0), F(0));
+  std::vector<F> du(static_cast<size_t>(two_stage(cell) ? B * H : 0));
+  if (dhn) std::memcpy(carry.data(), dhn, sizeof(F) * B * H);
+  if (lstm && dcn) std::memcpy(carry_c.data(), dcn, sizeof(F) * B * H);
+
+  const Walk<F> walk{T, H, reverse};
+  const int64_t G1 = GH - H;
+  int k = 0;  // carry[k] holds dL/dh of the step being processed
+  for (int64_t s = T - 1; s >= 0; --s) {
+    const int64_t t = walk.t(s);
+    const F* h_prev = s == 0 ? (h0 ? h0 : zeros.data()) : y + walk.prev(s) * H;
+    const int64_t ldh = s == 0 ? H : T * H;
+    const F* c_prev = nullptr;
+    int64_t ldc = H;
+    if (lstm) {
+      c_prev = s == 0 ? (c0 ? c0 : zeros.data()) : store + walk.prev(s) * SH + 4 * H;
+      ldc = s == 0 ? H : T * SH;
+    }
+    F* next = carry.data() + (1 - k) * B * H;
+    detail::StepBackward<F> sb{B, H, dy + t * H, T * H, carry.data() + k * B * H,
+                               lstm ? carry_c.data() + k * B * H : nullptr, store + t * SH, T * SH,
+                               y + t * H, T * H, h_prev, ldh, c_prev, ldc, du.data(),
+                               dxp.data() + t * GH, dhp + t * GH, T * GH, next,
+                               lstm ? carry_c.data() + (1 - k) * B * H : nullptr};
+    if (!two_stage(cell)) {
+      switch (cell) {
+        case Cell::RNNTanh: detail::rnn_backward(sb, false); break;
+        case Cell::RNNReLU: detail::rnn_backward(sb, true); break;
+        case Cell::LSTM: detail::lstm_backward(sb); break;
+        default: detail::gru_backward(sb); break;
+      }
+      // dL/dh_{t-1} = direct part + dhp W_hh
+      detail::gemm<F>(false, false, B, H, GH, F(1), dhp + t * GH, T * GH, w_hh, H, F(1), next, H);
+    } else {
+      cell == Cell::MGU ? detail::mgu_backward_a(sb) : detail::gru_rb_backward_a(sb);
+      detail::gemm<F>(false, false, B, H, H, F(1), dxp.data() + t * GH + G1, T * GH, w_hh + G1 * H,
+                      H, F(0), du.data(), H);
+      cell == Cell::MGU ? detail::mgu_backward_b(sb) : detail::gru_rb_backward_b(sb);
+      detail::gemm<F>(false, false, B, H, G1, F(1), dxp.data() + t * GH, T * GH, w_hh, H, F(1),
+                      next, H);
+    }
+    k = 1 - k;
+  }
+  if (dh0) std::memcpy(dh0, carry.data() + k * B * H, sizeof(F) * B * H);
+  if (dc0) {
+    if (lstm) std::memcpy(dc0, carry_c.data() + k * B * H, sizeof(F) * B * H);
+    else std::memset(dc0, 0, sizeof(F) * B * H);
+  }
+
+  // Weight gradients, one GEMM each over all steps: dW_hh = sum_t dhp_t^T h_{t-1}
+  // (for two-stage cells the candidate rows pair with u_t = gate_t h_{t-1} instead).
+  std::vector<F> hprev(static_cast<size_t>(B * T * H)), useq(static_cast<size_t>(two_stage(cell) ? B * T * H : 0));
+  for (int64_t s = 0; s < T; ++s) {
+    const int64_t t = walk.t(s);
+    for (int64_t b = 0; b < B; ++b) {
+      const F* src = s == 0 ? (h0 ? h0 + b * H : zeros.data()) : y + (b * T + walk.prev(s)) * H;
+      F* dst = hprev.data() + (b * T + t) * H;
+      std::memcpy(dst, src, sizeof(F) * H);
+      if (two_stage(cell)) {
+        const F* gate = store + (b * T + t) * SH;  // r or f: the first stored block
+        for (int64_t c = 0; c < H; ++c) useq[(b * T + t) * H + c] = gate[c] * dst[c];
+      }
+    }
+  }
+  const int64_t M = B * T;
+  if (!two_stage(cell)) {
+    detail::gemm<F>(true, false, GH, H, M, F(1), dhp, GH, hprev.data(), H, F(0), dw_hh, H);
+  } else {
+    detail::gemm<F>(true, false, G1, H, M, F(1), dxp.data(), GH, hprev.data(), H, F(0), dw_hh, H);
+    detail::gemm<F>(true, false, H, H, M, F(1), dxp.data() + G1, GH, useq.data(), H, F(0),
+                    dw_hh + G1 * H, H);
+  }
+  if (db_hh) detail::column_sums<F>(dhp, M, GH, db_hh);
+  linear_backward<F>(x, w_ih, dxp.data(), dx, dw_ih, db_ih, M, D, GH);
+}
+
+#define MINRNN_INSTANTIATE(F)                                                                  \
+  template void recurrent_forward<F>(Cell, const F*, const F*, const F*, const F*, const F*,   \
+                                     const F*, const F*, F*, F*, F*, F*, F*, int64_t, int64_t, \
+                                     int64_t, int64_t, bool);                                  \
+  template void recurrent_backward<F>(Cell, const F*, const F*, const F*, const F*, const F*,  \
+                                      const F*, const F*, const F*, const F*, const F*, F*,    \
+                                      F*, F*, F*, F*, F*, F*, int64_t, int64_t, int64_t,       \
+                                      int64_t, bool);
+MINRNN_INSTANTIATE(float)
+MINRNN_INSTANTIATE(double)
+
+}  // namespace minrnn
