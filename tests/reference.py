@@ -128,3 +128,34 @@ def classic(cell, x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, reverse
             raise ValueError(cell)
         y[:, t] = h
     return y, h, c
+
+
+def stack(layer, x, h0=None, c0=None):
+    """A minrnn layer's whole stack (layers, directions) from its state_dict, in float64,
+    by the single-layer references. x (B, T, D). Returns y, h_n (L*dirs, B, H), c_n."""
+    sd = layer.state_dict()
+    cell = layer._cell
+    dirs = 2 if layer.bidirectional else 1
+    inp = np.asarray(x, np.float64)
+    hs, cs = [], []
+    for k in range(layer.num_layers):
+        outs = []
+        for d, sfx in enumerate([f"_l{k}", f"_l{k}_reverse"][:dirs]):
+            i = k * dirs + d
+            h_init = None if h0 is None else h0[i]
+            c_init = None if c0 is None else c0[i]
+            if cell in ("mingru", "minlstm"):
+                xi = inp[:, ::-1] if d else inp
+                fn = mingru if cell == "mingru" else minlstm
+                y = fn(xi, sd["weight_ih" + sfx], sd.get("bias_ih" + sfx), h_init, layer.candidate)
+                h, c = y[:, -1], None
+                y = y[:, ::-1] if d else y
+            else:
+                y, h, c = classic(cell, inp, sd["weight_ih" + sfx], sd["weight_hh" + sfx],
+                                  sd.get("bias_ih" + sfx), sd.get("bias_hh" + sfx), h_init, c_init,
+                                  reverse=bool(d))
+            outs.append(y)
+            hs.append(h)
+            cs.append(c)
+        inp = np.concatenate(outs, axis=2)
+    return inp, np.stack(hs), (np.stack(cs) if cell == "lstm" else None)
