@@ -5,8 +5,11 @@
 tests/fixtures/mingru_pytorch.npz: inputs, weights, outputs and gradients of
 minGRU-pytorch's minGRU(dim, expansion_factor=1) (candidate g, no bias), for a few
 shapes, with and without a (positive) previous hidden state.
+tests/fixtures/torch_rnn.npz: the same for torch.nn.RNN / GRU / LSTM over the cases of
+tests/test_parity_torch.py.
 """
 import pathlib
+import sys
 
 import numpy as np
 import torch
@@ -44,6 +47,15 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(OUT / "mingru_pytorch.npz", **arrays)
     print(f"wrote {OUT / 'mingru_pytorch.npz'} ({len(CASES)} cases)")
+
+    sys.path.insert(0, str(OUT.parent))
+    import test_parity_torch as tp
+    arrays = {}
+    for i, case in enumerate(tp.CASES):
+        for name, v in tp.torch_reference(*case, seed=1000 + i).items():
+            arrays[f"c{i}_{name}"] = v
+    np.savez_compressed(OUT / "torch_rnn.npz", **arrays)
+    print(f"wrote {OUT / 'torch_rnn.npz'} ({len(tp.CASES)} cases)")
 
 
 if __name__ == "__main__":
