@@ -211,3 +211,53 @@ def test_bad_input(call, exc, words):
         call()
     for w in words:
         assert w in str(info.value), str(info.value)
+
+
+CELL_CLASSES = [
+    (minrnn.RNNCell, minrnn.RNN, {"nonlinearity": "relu"}), (minrnn.GRUCell, minrnn.GRU, {}),
+    (minrnn.GRUCell, minrnn.GRU, {"reset_after": False}), (minrnn.LSTMCell, minrnn.LSTM, {}),
+    (minrnn.MGUCell, minrnn.MGU, {}), (minrnn.MinGRUCell, minrnn.MinGRU, {}),
+    (minrnn.MinLSTMCell, minrnn.MinLSTM, {"candidate": "tanh"}),
+]
+
+
+@pytest.mark.parametrize("cell_cls,layer_cls,kw", CELL_CLASSES)
+def test_cells_equal_one_layer_modules(rng, cell_cls, layer_cls, kw):
+    cell = cell_cls(4, 6, seed=1, dtype=np.float64, **kw)
+    layer = layer_cls(4, 6, dtype=np.float64, **kw)
+    layer.load_state_dict({k + "_l0": v for k, v in cell.state_dict().items()})
+    assert all(not k.endswith("_l0") for k in cell.state_dict())
+    x = rng.normal(size=(3, 5, 4))
+    y, _ = layer(x)
+    lstm = cell_cls is minrnn.LSTMCell
+    state = None
+    for t in range(5):
+        state = cell(x[:, t], state)
+        h = state[0] if lstm else state
+        np.testing.assert_allclose(h, y[:, t], rtol=1e-12)
+    out = cell(x[0, 0])  # unbatched
+    assert (out[0] if lstm else out).shape == (6,)
+    with pytest.raises(ValueError, match="x"):
+        cell(np.ones((2, 5)))
+    with pytest.raises(ValueError, match="h"):
+        cell(np.ones((2, 4)), (np.ones((3, 6)), np.ones((3, 6))) if lstm else np.ones((3, 6)))
+
+
+@pytest.mark.parametrize("name", ["RNNCell", "GRUCell", "LSTMCell"])
+def test_cells_match_torch(rng, name):
+    torch = pytest.importorskip("torch")
+    t_cell = getattr(torch.nn, name)(4, 6).double()
+    ours = getattr(minrnn, name)(4, 6, dtype=np.float64)
+    ours.load_state_dict(t_cell.state_dict())
+    x = rng.normal(size=(3, 4))
+    h = rng.normal(size=(3, 6))
+    with torch.no_grad():
+        if name == "LSTMCell":
+            c = rng.normal(size=(3, 6))
+            th, tc = t_cell(torch.from_numpy(x), (torch.from_numpy(h), torch.from_numpy(c)))
+            oh, oc = ours(x, (h, c))
+            np.testing.assert_allclose(oc, tc.numpy(), rtol=1e-10)
+        else:
+            th = t_cell(torch.from_numpy(x), torch.from_numpy(h))
+            oh = ours(x, h)
+    np.testing.assert_allclose(oh, th.numpy(), rtol=1e-10, atol=1e-12)

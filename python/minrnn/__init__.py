@@ -3,10 +3,13 @@
 import scipy_openblas32 as _openblas  # noqa: F401
 
 from . import _core, scan
-from .recurrent import GRU, LSTM, MGU, RNN, MinGRU, MinLSTM
+from .recurrent import (GRU, LSTM, MGU, RNN, GRUCell, LSTMCell, MGUCell, MinGRU, MinGRUCell,
+                        MinLSTM, MinLSTMCell, RNNCell)
 
 __version__ = "0.1.0"
-__all__ = ["RNN", "GRU", "LSTM", "MGU", "MinGRU", "MinLSTM", "scan", "set_num_threads", "get_num_threads", "simd_level"]
+__all__ = ["RNN", "GRU", "LSTM", "MGU", "MinGRU", "MinLSTM", "RNNCell", "GRUCell", "LSTMCell",
+           "MGUCell", "MinGRUCell", "MinLSTMCell", "scan", "set_num_threads", "get_num_threads",
+           "simd_level"]
 
 
 def set_num_threads(n):

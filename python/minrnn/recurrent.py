@@ -421,3 +421,87 @@ class MinLSTM(_MinRecurrent):
     (3H). Options as for MinGRU."""
     _cell = "minlstm"
     _kernels = (_core.minlstm_forward, _core.minlstm_backward)
+
+
+class _Cell:
+    """One step of a cell, as PyTorch's *Cell classes: parameters weight_ih, weight_hh,
+    bias_ih, bias_hh (no layer suffix); cell(x, h) -> h' (LSTMCell: cell(x, (h, c)) ->
+    (h', c')), with x (B, input_size) or (input_size,) and h (B, H) or (H,)."""
+    _layer_cls = None
+
+    def __init__(self, input_size, hidden_size, bias=True, seed=None, dtype=np.float32, **options):
+        self._layer = self._layer_cls(input_size, hidden_size, bias=bias, seed=seed, dtype=dtype, **options)
+        self.input_size, self.hidden_size = self._layer.input_size, self._layer.hidden_size
+        self.bias, self.dtype = self._layer.bias, self._layer.dtype
+
+    def __repr__(self):
+        return repr(self._layer).replace(type(self._layer).__name__, type(self).__name__, 1)
+
+    def parameters(self):
+        return {k[:-3]: v for k, v in self._layer.parameters().items()}
+
+    def state_dict(self):
+        return {k[:-3]: v for k, v in self._layer.state_dict().items()}
+
+    def load_state_dict(self, state_dict):
+        if not hasattr(state_dict, "keys"):
+            raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
+        self._layer.load_state_dict({k + "_l0": v for k, v in state_dict.items()})
+
+    def __call__(self, x, state=None):
+        return self.forward(x, state)
+
+    def forward(self, x, state=None):
+        x = float_array("x", x, self.dtype)
+        if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
+            raise ValueError(f"x has shape {shape_str(x.shape)}, expected (B, {self.input_size}) "
+                             f"or ({self.input_size},)")
+        batched = x.ndim == 2
+        want = (x.shape[0], self.hidden_size) if batched else (self.hidden_size,)
+        states = state if isinstance(state, tuple) else (state,)
+        names = ("h", "c") if self._layer._has_c else ("h",)
+        if state is not None and len(states) != len(names):
+            raise TypeError(f"{type(self).__name__} state must be " +
+                            ("a pair (h, c)" if len(names) == 2 else "one array h"))
+        prepared = []
+        for name, s in zip(names, states if state is not None else (None,) * len(names)):
+            if s is not None:
+                s = float_array(name, s, self.dtype)
+                check_shape(name, s, want)
+                s = s[None] if batched else s[None, None]
+            prepared.append(s)
+        y, new = self._layer.forward(x[:, None] if batched else x[None, None], *prepared)
+        if self._layer._has_c:
+            h, c = new
+            return (h[0], c[0]) if batched else (h[0, 0], c[0, 0])
+        return new[0] if batched else new[0, 0]
+
+
+class RNNCell(_Cell):
+    """torch.nn.RNNCell: h' = act(W_ih x + b_ih + W_hh h + b_hh); nonlinearity="tanh"|"relu"."""
+    _layer_cls = RNN
+
+
+class GRUCell(_Cell):
+    """torch.nn.GRUCell (reset_after=False for the Cho 2014 form)."""
+    _layer_cls = GRU
+
+
+class LSTMCell(_Cell):
+    """torch.nn.LSTMCell: cell(x, (h, c)) -> (h', c')."""
+    _layer_cls = LSTM
+
+
+class MGUCell(_Cell):
+    """One step of MGU."""
+    _layer_cls = MGU
+
+
+class MinGRUCell(_Cell):
+    """One step of MinGRU (parameters weight_ih, bias_ih)."""
+    _layer_cls = MinGRU
+
+
+class MinLSTMCell(_Cell):
+    """One step of MinLSTM (parameters weight_ih, bias_ih)."""
+    _layer_cls = MinLSTM
