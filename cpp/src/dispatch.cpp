@@ -60,7 +60,8 @@ int chosen_level() {
 #define MINRNN_TABLE(ns, F)                                                                   \
   detail::Kernels<F> {                                                                        \
     &ns::scan_forward_pass<F>, &ns::scan_backward_pass<F>, &ns::mingru_forward_pass<F>,       \
-        &ns::mingru_backward_pass<F>, &ns::minlstm_forward_pass<F>, &ns::minlstm_backward_pass<F> \
+        &ns::mingru_backward_pass<F>, &ns::minlstm_forward_pass<F>, &ns::minlstm_backward_pass<F>, \
+        &ns::classic_step_forward<F>, &ns::classic_step_backward<F>                             \
   }
 
 template <class F>

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "minrnn/minrnn.h"
+#include "recurrent.h"
 
 #define MINRNN_DECLARE_KERNELS(ns)                                                              \
   namespace minrnn::ns {                                                                        \
@@ -32,6 +33,12 @@
                              const F* dy, const F* dhn, const F* zeros, F* dproj, F* dh0,       \
                              F* g0, int64_t B, int64_t T, int64_t H, Candidate cand,            \
                              bool parallel, int nt, F* work);                                   \
+  /* classic cells, one step: stage 0 = the whole step, or the gates (two-stage cells);  */   \
+  /* stage 1 = the second stage of GRU (reset before) and MGU                           */   \
+  template <class F>                                                                            \
+  void classic_step_forward(Cell cell, int stage, const detail::StepForward<F>& s);           \
+  template <class F>                                                                            \
+  void classic_step_backward(Cell cell, int stage, const detail::StepBackward<F>& s);         \
   }
 
 MINRNN_DECLARE_KERNELS(isa_base)
@@ -54,6 +61,8 @@ struct Kernels {
   decltype(&isa_base::mingru_backward_pass<F>) mingru_backward;
   decltype(&isa_base::minlstm_forward_pass<F>) minlstm_forward;
   decltype(&isa_base::minlstm_backward_pass<F>) minlstm_backward;
+  decltype(&isa_base::classic_step_forward<F>) step_forward;
+  decltype(&isa_base::classic_step_backward<F>) step_backward;
 };
 
 // The table for the instruction set chosen at first use (dispatch.cpp).

@@ -1,73 +1,86 @@
 // MGU (Zhou et al. 2016): f = sigmoid(W_if x + b_if + W_hf h + b_hf),
 // n = tanh(W_in x + b_in + W_hn (f h) + b_hn), h_t = (1 - f) h_{t-1} + f n.
+// Compiled per instruction set (isa.h); rows go through restrict parameters to vectorise.
 #include "activations.h"
 #include "recurrent.h"
 
-namespace minrnn::detail {
-using MINRNN_ISA::sigmoid;
-using MINRNN_ISA::tanh_;
+namespace minrnn::MINRNN_ISA {
+namespace {
 
+// Stage a: f into the store, u = f h_{t-1} for the second GEMM.
 template <class F>
-void mgu_gates_forward(const StepForward<F>& s) {
-  const int64_t H = s.H;
-  for (int64_t b = 0; b < s.B; ++b) {
-    const F *xp = s.xp + b * s.ldx, *hp = s.hp + b * s.ldp, *hq = s.h_prev + b * s.ldh;
-    F *u = s.u + b * H, *h = s.h + b * s.ldo;
-    for (int64_t c = 0; c < H; ++c) {
-      const F f = sigmoid(xp[c] + hp[c] + s.bhh[c]);
-      u[c] = f * hq[c];
-      h[c] = f;  // parked in h_t until stage b
-    }
+MINRNN_INLINE void row_gates(int64_t H, const F* __restrict xp, const F* __restrict hp,
+                             const F* __restrict bhh, const F* __restrict hq, F* __restrict u,
+                             F* __restrict st) {
+  for (int64_t c = 0; c < H; ++c) {
+    const F f = sigmoid(xp[c] + hp[c] + bhh[c]);
+    u[c] = f * hq[c];
+    st[c] = f;
   }
 }
 
 template <class F>
-void mgu_forward(const StepForward<F>& s) {
-  const int64_t H = s.H;
-  for (int64_t b = 0; b < s.B; ++b) {
-    const F *xp = s.xp + b * s.ldx, *hp = s.hp + b * s.ldp, *hq = s.h_prev + b * s.ldh;
-    F* h = s.h + b * s.ldo;
-    F* st = s.store ? s.store + b * s.lds : nullptr;
-    for (int64_t c = 0; c < H; ++c) {
-      const F f = h[c];
-      const F n = tanh_(xp[H + c] + hp[H + c] + s.bhh[H + c]);
-      h[c] = (F(1) - f) * hq[c] + f * n;
-      if (st) st[c] = f, st[H + c] = n;
-    }
+MINRNN_INLINE void row_forward(int64_t H, const F* __restrict xp, const F* __restrict hp,
+                               const F* __restrict bhh, const F* __restrict hq, F* __restrict h,
+                               F* __restrict st) {
+  for (int64_t c = 0; c < H; ++c) {
+    const F f = st[c];
+    const F n = tanh_(xp[H + c] + hp[H + c] + bhh[H + c]);
+    h[c] = (F(1) - f) * hq[c] + f * n;
+    st[H + c] = n;
   }
 }
 
 // Stage a: dn_pre into the n block, df so far (dh (n - h_{t-1})) parked in the f block.
 template <class F>
-void mgu_backward_a(const StepBackward<F>& s) {
-  const int64_t H = s.H;
-  for (int64_t b = 0; b < s.B; ++b) {
-    const F *dy = s.dy + b * s.ldy, *carry = s.carry + b * H, *st = s.store + b * s.lds;
-    const F* hq = s.h_prev + b * s.ldh;
-    F *d = s.dxp + b * s.ldg, *direct = s.dh_prev + b * H;
-    for (int64_t c = 0; c < H; ++c) {
-      const F f = st[c], n = st[H + c];
-      const F dh = dy[c] + carry[c];
-      d[c] = dh * (n - hq[c]);
-      d[H + c] = dh * f * (F(1) - n * n);
-      direct[c] = dh * (F(1) - f);
-    }
+MINRNN_INLINE void row_backward_a(int64_t H, const F* __restrict dy, const F* __restrict carry,
+                                  const F* __restrict st, const F* __restrict hq, F* __restrict d,
+                                  F* __restrict direct) {
+  for (int64_t c = 0; c < H; ++c) {
+    const F f = st[c], n = st[H + c];
+    const F dh = dy[c] + carry[c];
+    d[c] = dh * (n - hq[c]);
+    d[H + c] = dh * f * (F(1) - n * n);
+    direct[c] = dh * (F(1) - f);
   }
 }
 
 // Stage b, with du = dn_pre W_hn: u = f h adds du h to df and du f to dh_{t-1}.
 template <class F>
-void mgu_backward_b(const StepBackward<F>& s) {
-  const int64_t H = s.H;
-  for (int64_t b = 0; b < s.B; ++b) {
-    const F *st = s.store + b * s.lds, *hq = s.h_prev + b * s.ldh, *du = s.du + b * H;
-    F *d = s.dxp + b * s.ldg, *direct = s.dh_prev + b * H;
-    for (int64_t c = 0; c < H; ++c) {
-      const F f = st[c];
-      d[c] = (d[c] + du[c] * hq[c]) * f * (F(1) - f);
-      direct[c] += du[c] * f;
-    }
+MINRNN_INLINE void row_backward_b(int64_t H, const F* __restrict st, const F* __restrict hq,
+                                  const F* __restrict du, F* __restrict d, F* __restrict direct) {
+  for (int64_t c = 0; c < H; ++c) {
+    const F f = st[c];
+    d[c] = (d[c] + du[c] * hq[c]) * f * (F(1) - f);
+    direct[c] += du[c] * f;
   }
+}
+
+}  // namespace
+
+template <class F>
+void mgu_gates_forward(const StepForward<F>& s) {
+  for (int64_t b = 0; b < s.B; ++b)
+    row_gates<F>(s.H, s.xp + b * s.ldx, s.hp + b * s.ldp, s.bhh, s.h_prev + b * s.ldh,
+                 s.u + b * s.H, s.store + b * s.lds);
+}
+template <class F>
+void mgu_forward(const StepForward<F>& s) {
+  for (int64_t b = 0; b < s.B; ++b)
+    row_forward<F>(s.H, s.xp + b * s.ldx, s.hp + b * s.ldp, s.bhh, s.h_prev + b * s.ldh,
+                   s.h + b * s.ldo, s.store + b * s.lds);
+}
+template <class F>
+void mgu_backward_a(const StepBackward<F>& s) {
+  for (int64_t b = 0; b < s.B; ++b)
+    row_backward_a<F>(s.H, s.dy + b * s.ldy, s.carry + b * s.H, s.store + b * s.lds,
+                      s.h_prev + b * s.ldh, s.dxp + b * s.ldg, s.dh_prev + b * s.H);
+}
+template <class F>
+void mgu_backward_b(const StepBackward<F>& s) {
+  for (int64_t b = 0; b < s.B; ++b)
+    row_backward_b<F>(s.H, s.store + b * s.lds, s.h_prev + b * s.ldh, s.du + b * s.H,
+                      s.dxp + b * s.ldg, s.dh_prev + b * s.H);
 }
 
 #define MINRNN_INSTANTIATE(F)                                     \
@@ -77,5 +90,6 @@ void mgu_backward_b(const StepBackward<F>& s) {
   template void mgu_backward_b<F>(const StepBackward<F>&);
 MINRNN_INSTANTIATE(float)
 MINRNN_INSTANTIATE(double)
+#undef MINRNN_INSTANTIATE
 
-}  // namespace minrnn::detail
+}  // namespace minrnn::MINRNN_ISA

@@ -11,6 +11,7 @@
 #include "blas.h"
 #include "check.h"
 #include "minrnn/minrnn.h"
+#include "kernels.h"
 #include "recurrent.h"
 
 namespace minrnn {
@@ -74,6 +75,8 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
   std::vector<F> zeros(static_cast<size_t>(B * H > GH ? B * H : GH), F(0));
   std::vector<F> hp(static_cast<size_t>(B * GH)), u(static_cast<size_t>(two_stage(cell) ? B * H : 0));
   std::vector<F> cbuf(static_cast<size_t>(lstm ? 2 * B * H : 0));
+  std::vector<F> scratch(static_cast<size_t>(store ? 0 : B * SH));  // the store row at inference
+  const auto& k = detail::kernels<F>();
   if (lstm && c0) std::memcpy(cbuf.data(), c0, sizeof(F) * B * H);
   const F* bhh = b_hh ? b_hh : zeros.data();
 
@@ -87,21 +90,16 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
     detail::StepForward<F> st{B, H, xp + t * GH, T * GH, hp.data(), GH, bhh, h_prev, ldh,
                               lstm ? cbuf.data() + (s % 2) * B * H : nullptr, y + t * H, T * H,
                               lstm ? cbuf.data() + ((s + 1) % 2) * B * H : nullptr, u.data(),
-                              store ? store + t * SH : nullptr, T * SH};
+                              store ? store + t * SH : scratch.data(), store ? T * SH : SH};
     if (!two_stage(cell)) {
       detail::gemm<F>(false, true, B, GH, H, F(1), h_prev, ldh, w_hh, H, F(0), hp.data(), GH);
-      switch (cell) {
-        case Cell::RNNTanh: detail::rnn_forward(st, false); break;
-        case Cell::RNNReLU: detail::rnn_forward(st, true); break;
-        case Cell::LSTM: detail::lstm_forward(st); break;
-        default: detail::gru_forward(st); break;
-      }
+      k.step_forward(cell, 0, st);
     } else {
       detail::gemm<F>(false, true, B, G1, H, F(1), h_prev, ldh, w_hh, H, F(0), hp.data(), GH);
-      cell == Cell::MGU ? detail::mgu_gates_forward(st) : detail::gru_rb_gates_forward(st);
+      k.step_forward(cell, 0, st);
       detail::gemm<F>(false, true, B, H, H, F(1), u.data(), H, w_hh + G1 * H, H, F(0),
                       hp.data() + G1, GH);
-      cell == Cell::MGU ? detail::mgu_forward(st) : detail::gru_rb_forward(st);
+      k.step_forward(cell, 1, st);
     }
   }
   const int64_t t_last = walk.t(T - 1);
@@ -139,6 +137,7 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
 
   const Walk<F> walk{T, H, reverse};
   const int64_t G1 = GH - H;
+  const auto& kern = detail::kernels<F>();
   int k = 0;  // carry[k] holds dL/dh of the step being processed
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = walk.t(s);
@@ -157,19 +156,14 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
                                dxp.data() + t * GH, dhp + t * GH, T * GH, next,
                                lstm ? carry_c.data() + (1 - k) * B * H : nullptr};
     if (!two_stage(cell)) {
-      switch (cell) {
-        case Cell::RNNTanh: detail::rnn_backward(sb, false); break;
-        case Cell::RNNReLU: detail::rnn_backward(sb, true); break;
-        case Cell::LSTM: detail::lstm_backward(sb); break;
-        default: detail::gru_backward(sb); break;
-      }
+      kern.step_backward(cell, 0, sb);
       // dL/dh_{t-1} = direct part + dhp W_hh
       detail::gemm<F>(false, false, B, H, GH, F(1), dhp + t * GH, T * GH, w_hh, H, F(1), next, H);
     } else {
-      cell == Cell::MGU ? detail::mgu_backward_a(sb) : detail::gru_rb_backward_a(sb);
+      kern.step_backward(cell, 0, sb);
       detail::gemm<F>(false, false, B, H, H, F(1), dxp.data() + t * GH + G1, T * GH, w_hh + G1 * H,
                       H, F(0), du.data(), H);
-      cell == Cell::MGU ? detail::mgu_backward_b(sb) : detail::gru_rb_backward_b(sb);
+      kern.step_backward(cell, 1, sb);
       detail::gemm<F>(false, false, B, H, G1, F(1), dxp.data() + t * GH, T * GH, w_hh, H, F(1),
                       next, H);
     }

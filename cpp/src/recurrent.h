@@ -2,11 +2,13 @@
 // W_hh, so time is walked step by step. Each step is one recurrent GEMM (two for the
 // cells whose candidate reads a gated state: GRU with the reset before the product, and
 // MGU) and elementwise passes over (B, H), written here as plain *_forward / *_backward
-// functions over the rows of one step (llm.c style). recurrent.cpp walks time and owns
-// the GEMMs. Rows of batch b sit at base + b * ld.
+// functions over the rows of one step (llm.c style), compiled per instruction set and
+// reached through classic_step_forward / classic_step_backward (kernels.h). recurrent.cpp
+// walks time and owns the GEMMs. Rows of batch b sit at base + b * ld.
 #pragma once
 #include <cstdint>
 
+#include "isa.h"
 #include "minrnn/minrnn.h"
 
 namespace minrnn::detail {
@@ -26,7 +28,7 @@ struct StepForward {
   int64_t ldo;
   F* c;                        // LSTM c_t, (B, H) contiguous
   F* u;                        // two-stage cells: the gated state r*h or f*h, (B, H)
-  F* store;                    // what backward needs, (B, S*H) rows, or nullptr
+  F* store;                    // what backward needs, (B, S*H) rows (a scratch row at inference)
   int64_t lds;
 };
 
@@ -53,6 +55,11 @@ struct StepBackward {
   F* dc_prev;                  // LSTM dL/dc_{t-1}, (B, H)
 };
 
+}  // namespace minrnn::detail
+
+namespace minrnn::MINRNN_ISA {
+using detail::StepBackward;
+using detail::StepForward;
 // Elman: h = act(pre). Stores nothing (the derivative comes from h).
 template <class F> void rnn_forward(const StepForward<F>& s, bool relu);
 template <class F> void rnn_backward(const StepBackward<F>& s, bool relu);
@@ -74,5 +81,4 @@ template <class F> void mgu_gates_forward(const StepForward<F>& s);
 template <class F> void mgu_forward(const StepForward<F>& s);
 template <class F> void mgu_backward_a(const StepBackward<F>& s);
 template <class F> void mgu_backward_b(const StepBackward<F>& s);
-
-}  // namespace minrnn::detail
+}  // namespace minrnn::MINRNN_ISA

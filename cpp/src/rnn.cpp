@@ -1,35 +1,47 @@
 // Elman RNN: h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), act = tanh or relu.
+// Compiled per instruction set (isa.h); rows go through restrict parameters to vectorise.
 #include "activations.h"
 #include "recurrent.h"
 
-namespace minrnn::detail {
-using MINRNN_ISA::tanh_;
+namespace minrnn::MINRNN_ISA {
+namespace {
 
 template <class F>
-void rnn_forward(const StepForward<F>& s, bool relu) {
-  for (int64_t b = 0; b < s.B; ++b) {
-    const F *xp = s.xp + b * s.ldx, *hp = s.hp + b * s.ldp;
-    F* h = s.h + b * s.ldo;
-    for (int64_t c = 0; c < s.H; ++c) {
-      const F pre = xp[c] + hp[c] + s.bhh[c];
-      h[c] = relu ? (pre > F(0) ? pre : F(0)) : tanh_(pre);
+MINRNN_INLINE void row_forward(int64_t H, bool relu, const F* __restrict xp, const F* __restrict hp,
+                               const F* __restrict bhh, F* __restrict h) {
+  if (relu)
+    for (int64_t c = 0; c < H; ++c) {
+      const F pre = xp[c] + hp[c] + bhh[c];
+      h[c] = pre > F(0) ? pre : F(0);
     }
-  }
+  else
+    for (int64_t c = 0; c < H; ++c) h[c] = tanh_(xp[c] + hp[c] + bhh[c]);
 }
 
 // dpre = (dy + carry) act'(pre), with act' read off h: 1 - h^2 for tanh, [h > 0] for relu.
 template <class F>
-void rnn_backward(const StepBackward<F>& s, bool relu) {
-  for (int64_t b = 0; b < s.B; ++b) {
-    const F *dy = s.dy + b * s.ldy, *carry = s.carry + b * s.H, *h = s.h + b * s.ldo;
-    F* dpre = s.dxp + b * s.ldg;
-    F* direct = s.dh_prev + b * s.H;
-    for (int64_t c = 0; c < s.H; ++c) {
-      const F dh = dy[c] + carry[c];
-      dpre[c] = relu ? (h[c] > F(0) ? dh : F(0)) : dh * (F(1) - h[c] * h[c]);
-      direct[c] = F(0);
-    }
+MINRNN_INLINE void row_backward(int64_t H, bool relu, const F* __restrict dy, const F* __restrict carry,
+                                const F* __restrict h, F* __restrict dpre, F* __restrict direct) {
+  for (int64_t c = 0; c < H; ++c) {
+    const F dh = dy[c] + carry[c];
+    dpre[c] = relu ? (h[c] > F(0) ? dh : F(0)) : dh * (F(1) - h[c] * h[c]);
+    direct[c] = F(0);
   }
+}
+
+}  // namespace
+
+template <class F>
+void rnn_forward(const StepForward<F>& s, bool relu) {
+  for (int64_t b = 0; b < s.B; ++b)
+    row_forward<F>(s.H, relu, s.xp + b * s.ldx, s.hp + b * s.ldp, s.bhh, s.h + b * s.ldo);
+}
+
+template <class F>
+void rnn_backward(const StepBackward<F>& s, bool relu) {
+  for (int64_t b = 0; b < s.B; ++b)
+    row_backward<F>(s.H, relu, s.dy + b * s.ldy, s.carry + b * s.H, s.h + b * s.ldo,
+                    s.dxp + b * s.ldg, s.dh_prev + b * s.H);
 }
 
 template void rnn_forward<float>(const StepForward<float>&, bool);
@@ -37,4 +49,4 @@ template void rnn_forward<double>(const StepForward<double>&, bool);
 template void rnn_backward<float>(const StepBackward<float>&, bool);
 template void rnn_backward<double>(const StepBackward<double>&, bool);
 
-}  // namespace minrnn::detail
+}  // namespace minrnn::MINRNN_ISA
