@@ -9,10 +9,10 @@ namespace minrnn::MINRNN_ISA {
 namespace {
 
 template <class F>
-MINRNN_INLINE void row_forward(int64_t H, const F* __restrict xp, const F* __restrict hp,
+MINRNN_INLINE void row_forward(int64_t H, int64_t n, const F* __restrict xp, const F* __restrict hp,
                                const F* __restrict bhh, const F* __restrict hq, F* __restrict h,
                                F* __restrict st) {
-  for (int64_t c = 0; c < H; ++c) {
+  for (int64_t c = 0; c < n; ++c) {
     const F r = sigmoid(xp[c] + hp[c] + bhh[c]);
     const F z = sigmoid(xp[H + c] + hp[H + c] + bhh[H + c]);
     const F hn = hp[2 * H + c] + bhh[2 * H + c];
@@ -42,10 +42,10 @@ MINRNN_INLINE void row_backward(int64_t H, const F* __restrict dy, const F* __re
 
 // Reset before: r into the store, u = r h_{t-1} for the second GEMM.
 template <class F>
-MINRNN_INLINE void rb_row_gates(int64_t H, const F* __restrict xp, const F* __restrict hp,
+MINRNN_INLINE void rb_row_gates(int64_t n, const F* __restrict xp, const F* __restrict hp,
                                 const F* __restrict bhh, const F* __restrict hq, F* __restrict u,
                                 F* __restrict st) {
-  for (int64_t c = 0; c < H; ++c) {
+  for (int64_t c = 0; c < n; ++c) {
     const F r = sigmoid(xp[c] + hp[c] + bhh[c]);
     u[c] = r * hq[c];
     st[c] = r;
@@ -53,10 +53,10 @@ MINRNN_INLINE void rb_row_gates(int64_t H, const F* __restrict xp, const F* __re
 }
 
 template <class F>
-MINRNN_INLINE void rb_row_forward(int64_t H, const F* __restrict xp, const F* __restrict hp,
+MINRNN_INLINE void rb_row_forward(int64_t H, int64_t n, const F* __restrict xp, const F* __restrict hp,
                                   const F* __restrict bhh, const F* __restrict hq, F* __restrict h,
                                   F* __restrict st) {
-  for (int64_t c = 0; c < H; ++c) {
+  for (int64_t c = 0; c < n; ++c) {
     const F z = sigmoid(xp[H + c] + hp[H + c] + bhh[H + c]);
     const F n = tanh_(xp[2 * H + c] + hp[2 * H + c] + bhh[2 * H + c]);
     h[c] = (F(1) - z) * n + z * hq[c];
@@ -95,8 +95,9 @@ MINRNN_INLINE void rb_row_backward_b(int64_t H, const F* __restrict st, const F*
 template <class F>
 void gru_forward(const StepForward<F>& s) {
   for (int64_t b = 0; b < s.B; ++b)
-    row_forward<F>(s.H, s.xp + b * s.ldx, s.hp + b * s.ldp, s.bhh, s.h_prev + b * s.ldh,
-                   s.h + b * s.ldo, s.store + b * s.lds);
+    row_forward<F>(s.H, s.c1 - s.c0, s.xp + b * s.ldx + s.c0, s.hp + b * s.ldp + s.c0,
+                   s.bhh + s.c0, s.h_prev + b * s.ldh + s.c0, s.h + b * s.ldo + s.c0,
+                   s.store + b * s.lds + s.c0);
 }
 template <class F>
 void gru_backward(const StepBackward<F>& s) {
@@ -107,14 +108,16 @@ void gru_backward(const StepBackward<F>& s) {
 template <class F>
 void gru_rb_gates_forward(const StepForward<F>& s) {
   for (int64_t b = 0; b < s.B; ++b)
-    rb_row_gates<F>(s.H, s.xp + b * s.ldx, s.hp + b * s.ldp, s.bhh, s.h_prev + b * s.ldh,
-                    s.u + b * s.H, s.store + b * s.lds);
+    rb_row_gates<F>(s.c1 - s.c0, s.xp + b * s.ldx + s.c0, s.hp + b * s.ldp + s.c0,
+                    s.bhh + s.c0, s.h_prev + b * s.ldh + s.c0, s.u + b * s.H + s.c0,
+                    s.store + b * s.lds + s.c0);
 }
 template <class F>
 void gru_rb_forward(const StepForward<F>& s) {
   for (int64_t b = 0; b < s.B; ++b)
-    rb_row_forward<F>(s.H, s.xp + b * s.ldx, s.hp + b * s.ldp, s.bhh, s.h_prev + b * s.ldh,
-                      s.h + b * s.ldo, s.store + b * s.lds);
+    rb_row_forward<F>(s.H, s.c1 - s.c0, s.xp + b * s.ldx + s.c0, s.hp + b * s.ldp + s.c0,
+                      s.bhh + s.c0, s.h_prev + b * s.ldh + s.c0, s.h + b * s.ldo + s.c0,
+                      s.store + b * s.lds + s.c0);
 }
 template <class F>
 void gru_rb_backward_a(const StepBackward<F>& s) {

@@ -7,10 +7,10 @@ namespace minrnn::MINRNN_ISA {
 namespace {
 
 template <class F>
-MINRNN_INLINE void row_forward(int64_t H, const F* __restrict xp, const F* __restrict hp,
+MINRNN_INLINE void row_forward(int64_t H, int64_t n, const F* __restrict xp, const F* __restrict hp,
                                const F* __restrict bhh, const F* __restrict cp, F* __restrict h,
                                F* __restrict cn, F* __restrict st) {
-  for (int64_t c = 0; c < H; ++c) {
+  for (int64_t c = 0; c < n; ++c) {
     const F i = sigmoid(xp[c] + hp[c] + bhh[c]);
     const F f = sigmoid(xp[H + c] + hp[H + c] + bhh[H + c]);
     const F g = tanh_(xp[2 * H + c] + hp[2 * H + c] + bhh[2 * H + c]);
@@ -47,8 +47,9 @@ MINRNN_INLINE void row_backward(int64_t H, const F* __restrict dy, const F* __re
 template <class F>
 void lstm_forward(const StepForward<F>& s) {
   for (int64_t b = 0; b < s.B; ++b)
-    row_forward<F>(s.H, s.xp + b * s.ldx, s.hp + b * s.ldp, s.bhh, s.c_prev + b * s.H,
-                   s.h + b * s.ldo, s.c + b * s.H, s.store + b * s.lds);
+    row_forward<F>(s.H, s.c1 - s.c0, s.xp + b * s.ldx + s.c0, s.hp + b * s.ldp + s.c0,
+                   s.bhh + s.c0, s.c_prev + b * s.H + s.c0, s.h + b * s.ldo + s.c0,
+                   s.c + b * s.H + s.c0, s.store + b * s.lds + s.c0);
 }
 
 template <class F>

@@ -9,10 +9,10 @@ namespace {
 
 // Stage a: f into the store, u = f h_{t-1} for the second GEMM.
 template <class F>
-MINRNN_INLINE void row_gates(int64_t H, const F* __restrict xp, const F* __restrict hp,
+MINRNN_INLINE void row_gates(int64_t n, const F* __restrict xp, const F* __restrict hp,
                              const F* __restrict bhh, const F* __restrict hq, F* __restrict u,
                              F* __restrict st) {
-  for (int64_t c = 0; c < H; ++c) {
+  for (int64_t c = 0; c < n; ++c) {
     const F f = sigmoid(xp[c] + hp[c] + bhh[c]);
     u[c] = f * hq[c];
     st[c] = f;
@@ -20,10 +20,10 @@ MINRNN_INLINE void row_gates(int64_t H, const F* __restrict xp, const F* __restr
 }
 
 template <class F>
-MINRNN_INLINE void row_forward(int64_t H, const F* __restrict xp, const F* __restrict hp,
+MINRNN_INLINE void row_forward(int64_t H, int64_t n, const F* __restrict xp, const F* __restrict hp,
                                const F* __restrict bhh, const F* __restrict hq, F* __restrict h,
                                F* __restrict st) {
-  for (int64_t c = 0; c < H; ++c) {
+  for (int64_t c = 0; c < n; ++c) {
     const F f = st[c];
     const F n = tanh_(xp[H + c] + hp[H + c] + bhh[H + c]);
     h[c] = (F(1) - f) * hq[c] + f * n;
@@ -61,14 +61,16 @@ MINRNN_INLINE void row_backward_b(int64_t H, const F* __restrict st, const F* __
 template <class F>
 void mgu_gates_forward(const StepForward<F>& s) {
   for (int64_t b = 0; b < s.B; ++b)
-    row_gates<F>(s.H, s.xp + b * s.ldx, s.hp + b * s.ldp, s.bhh, s.h_prev + b * s.ldh,
-                 s.u + b * s.H, s.store + b * s.lds);
+    row_gates<F>(s.c1 - s.c0, s.xp + b * s.ldx + s.c0, s.hp + b * s.ldp + s.c0,
+                 s.bhh + s.c0, s.h_prev + b * s.ldh + s.c0, s.u + b * s.H + s.c0,
+                 s.store + b * s.lds + s.c0);
 }
 template <class F>
 void mgu_forward(const StepForward<F>& s) {
   for (int64_t b = 0; b < s.B; ++b)
-    row_forward<F>(s.H, s.xp + b * s.ldx, s.hp + b * s.ldp, s.bhh, s.h_prev + b * s.ldh,
-                   s.h + b * s.ldo, s.store + b * s.lds);
+    row_forward<F>(s.H, s.c1 - s.c0, s.xp + b * s.ldx + s.c0, s.hp + b * s.ldp + s.c0,
+                   s.bhh + s.c0, s.h_prev + b * s.ldh + s.c0, s.h + b * s.ldo + s.c0,
+                   s.store + b * s.lds + s.c0);
 }
 template <class F>
 void mgu_backward_a(const StepBackward<F>& s) {

@@ -87,7 +87,7 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
     const int64_t t = walk.t(s);
     const F* h_prev = s == 0 ? (h0 ? h0 : zeros.data()) : y + walk.prev(s) * H;
     const int64_t ldh = s == 0 ? H : T * H;
-    detail::StepForward<F> st{B, H, xp + t * GH, T * GH, hp.data(), GH, bhh, h_prev, ldh,
+    detail::StepForward<F> st{B, H, 0, H, xp + t * GH, T * GH, hp.data(), GH, bhh, h_prev, ldh,
                               lstm ? cbuf.data() + (s % 2) * B * H : nullptr, y + t * H, T * H,
                               lstm ? cbuf.data() + ((s + 1) % 2) * B * H : nullptr, u.data(),
                               store ? store + t * SH : scratch.data(), store ? T * SH : SH};

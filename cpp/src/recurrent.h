@@ -16,6 +16,7 @@ namespace minrnn::detail {
 template <class F>
 struct StepForward {
   int64_t B, H;
+  int64_t c0, c1;              // the channels [c0, c1) this call computes (all: 0, H)
   const F* xp;                 // x_t W_ih^T + b_ih, (B, G*H) rows
   int64_t ldx;
   const F* hp;                 // h_{t-1} W_hh^T (two-stage cells: the candidate block is W_hn u)

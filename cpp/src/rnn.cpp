@@ -7,15 +7,15 @@ namespace minrnn::MINRNN_ISA {
 namespace {
 
 template <class F>
-MINRNN_INLINE void row_forward(int64_t H, bool relu, const F* __restrict xp, const F* __restrict hp,
+MINRNN_INLINE void row_forward(int64_t n, bool relu, const F* __restrict xp, const F* __restrict hp,
                                const F* __restrict bhh, F* __restrict h) {
   if (relu)
-    for (int64_t c = 0; c < H; ++c) {
+    for (int64_t c = 0; c < n; ++c) {
       const F pre = xp[c] + hp[c] + bhh[c];
       h[c] = pre > F(0) ? pre : F(0);
     }
   else
-    for (int64_t c = 0; c < H; ++c) h[c] = tanh_(xp[c] + hp[c] + bhh[c]);
+    for (int64_t c = 0; c < n; ++c) h[c] = tanh_(xp[c] + hp[c] + bhh[c]);
 }
 
 // dpre = (dy + carry) act'(pre), with act' read off h: 1 - h^2 for tanh, [h > 0] for relu.
@@ -34,7 +34,8 @@ MINRNN_INLINE void row_backward(int64_t H, bool relu, const F* __restrict dy, co
 template <class F>
 void rnn_forward(const StepForward<F>& s, bool relu) {
   for (int64_t b = 0; b < s.B; ++b)
-    row_forward<F>(s.H, relu, s.xp + b * s.ldx, s.hp + b * s.ldp, s.bhh, s.h + b * s.ldo);
+    row_forward<F>(s.c1 - s.c0, relu, s.xp + b * s.ldx + s.c0, s.hp + b * s.ldp + s.c0,
+                   s.bhh + s.c0, s.h + b * s.ldo + s.c0);
 }
 
 template <class F>
