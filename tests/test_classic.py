@@ -261,3 +261,25 @@ def test_cells_match_torch(rng, name):
             th = t_cell(torch.from_numpy(x), torch.from_numpy(h))
             oh = ours(x, h)
     np.testing.assert_allclose(oh, th.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("cell", ["rnn_tanh", "lstm", "gru", "gru_reset_before", "mgu"])
+@pytest.mark.parametrize("threads,H", [(2, 136), (3, 200), (4, 300)])
+def test_small_batch_team_walk(rng, cell, threads, H):
+    """Small batches walk time with one team of threads, each on a slice of channels."""
+    minrnn.set_num_threads(threads)
+    m = make(cell, 8, H, num_layers=2, bidirectional=True)
+    x = rng.normal(size=(2, 7, 8))
+    h0, c0 = states(rng, m, 2)
+    y, hn, cn = run(m, x, h0, c0, train=True)
+    wy, whn, wcn = ref.stack(m, x, h0, c0)
+    np.testing.assert_allclose(y, wy, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(hn, whn, rtol=1e-10, atol=1e-12)
+    if cn is not None:
+        np.testing.assert_allclose(cn, wcn, rtol=1e-10, atol=1e-12)
+    dy = rng.normal(size=y.shape)
+    out = m.backward(dy)
+    minrnn.set_num_threads(1)
+    run(m, x, h0, c0, train=True)
+    again = m.backward(dy)
+    np.testing.assert_allclose(out[0], again[0], rtol=1e-10, atol=1e-12)

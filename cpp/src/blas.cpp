@@ -93,6 +93,18 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, F alpha, const F* A
                 C + lo, ldc);
   }
 }
+template <class F>
+void gemm_single(bool ta, bool tb, int64_t M, int64_t N, int64_t K, F alpha, const F* A,
+                 int64_t lda, const F* B, int64_t ldb, F beta, F* C, int64_t ldc) {
+  if (M == 0 || N == 0) return;
+  if (K == 0) return scale(M, N, beta, C, ldc);
+  blas_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+template void gemm_single<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*,
+                                 int64_t, const float*, int64_t, float, float*, int64_t);
+template void gemm_single<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*,
+                                  int64_t, const double*, int64_t, double, double*, int64_t);
+
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
                           const float*, int64_t, float, float*, int64_t);
 template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,

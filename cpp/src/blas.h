@@ -10,6 +10,11 @@ template <class F>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, F alpha,
           const F* A, int64_t lda, const F* B, int64_t ldb, F beta, F* C, int64_t ldc);
 
+// The same on the calling thread only (inside a kernel's own parallel region).
+template <class F>
+void gemm_single(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, F alpha,
+                 const F* A, int64_t lda, const F* B, int64_t ldb, F beta, F* C, int64_t ldc);
+
 // y = sum over the M rows of A (M, N) row-major: the bias gradient.
 template <class F>
 void column_sums(const F* A, int64_t M, int64_t N, F* y);

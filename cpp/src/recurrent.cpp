@@ -13,6 +13,9 @@
 #include "minrnn/minrnn.h"
 #include "kernels.h"
 #include "recurrent.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace minrnn {
 namespace {
@@ -82,24 +85,50 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
 
   linear_forward<F>(x, w_ih, b_ih, xp, B * T, D, GH);
   const Walk<F> walk{T, H, reverse};
-  const int64_t G1 = GH - H;  // two-stage cells: rows of w_hh for the gates
-  for (int64_t s = 0; s < T; ++s) {
-    const int64_t t = walk.t(s);
-    const F* h_prev = s == 0 ? (h0 ? h0 : zeros.data()) : y + walk.prev(s) * H;
-    const int64_t ldh = s == 0 ? H : T * H;
-    detail::StepForward<F> st{B, H, 0, H, xp + t * GH, T * GH, hp.data(), GH, bhh, h_prev, ldh,
-                              lstm ? cbuf.data() + (s % 2) * B * H : nullptr, y + t * H, T * H,
-                              lstm ? cbuf.data() + ((s + 1) % 2) * B * H : nullptr, u.data(),
-                              store ? store + t * SH : scratch.data(), store ? T * SH : SH};
-    if (!two_stage(cell)) {
-      detail::gemm<F>(false, true, B, GH, H, F(1), h_prev, ldh, w_hh, H, F(0), hp.data(), GH);
-      k.step_forward(cell, 0, st);
-    } else {
-      detail::gemm<F>(false, true, B, G1, H, F(1), h_prev, ldh, w_hh, H, F(0), hp.data(), GH);
-      k.step_forward(cell, 0, st);
-      detail::gemm<F>(false, true, B, H, H, F(1), u.data(), H, w_hh + G1 * H, H, F(0),
-                      hp.data() + G1, GH);
-      k.step_forward(cell, 1, st);
+  const int nt = get_num_threads();
+  // A step with a small batch is too little work to split per call (waking threads costs
+  // more than it saves), so one team walks every step: each thread owns a slice of the
+  // channels and multiplies only its rows of W_hh, which then stay in its own cache, and
+  // a barrier per step publishes h_t. Larger batches thread each step's GEMM instead.
+  const bool team = nt > 1 && B <= 4 && H >= 64 * nt;
+#pragma omp parallel num_threads(nt) if (team)
+  {
+    MINRNN_ISA::FlushDenormals ftz;
+#ifdef _OPENMP
+    const int tid = team ? omp_get_thread_num() : 0, nth = team ? omp_get_num_threads() : 1;
+#else
+    const int tid = 0, nth = 1;
+#endif
+    const int64_t c0 = (H * tid / nth) & ~int64_t(7);
+    const int64_t c1 = tid + 1 == nth ? H : (H * (tid + 1) / nth) & ~int64_t(7);
+    // this thread's rows of each gate block of w_hh, into the same places of hp
+    auto rows = [&](int64_t g0, int64_t g1, const F* h_in, int64_t ld_in) {
+      if (!team)
+        return detail::gemm<F>(false, true, B, (g1 - g0) * H, H, F(1), h_in, ld_in,
+                               w_hh + g0 * H * H, H, F(0), hp.data() + g0 * H, GH);
+      for (int64_t g = g0; g < g1; ++g)
+        detail::gemm_single<F>(false, true, B, c1 - c0, H, F(1), h_in, ld_in,
+                               w_hh + (g * H + c0) * H, H, F(0), hp.data() + g * H + c0, GH);
+    };
+    for (int64_t s = 0; s < T; ++s) {
+      const int64_t t = walk.t(s);
+      const F* h_prev = s == 0 ? (h0 ? h0 : zeros.data()) : y + walk.prev(s) * H;
+      const int64_t ldh = s == 0 ? H : T * H;
+      detail::StepForward<F> st{B, H, c0, c1, xp + t * GH, T * GH, hp.data(), GH, bhh, h_prev, ldh,
+                                lstm ? cbuf.data() + (s % 2) * B * H : nullptr, y + t * H, T * H,
+                                lstm ? cbuf.data() + ((s + 1) % 2) * B * H : nullptr, u.data(),
+                                store ? store + t * SH : scratch.data(), store ? T * SH : SH};
+      if (!two_stage(cell)) {
+        rows(0, G, h_prev, ldh);
+        k.step_forward(cell, 0, st);
+      } else {
+        rows(0, G - 1, h_prev, ldh);
+        k.step_forward(cell, 0, st);
+#pragma omp barrier
+        rows(G - 1, G, u.data(), H);  // the candidate rows read all of u = gate * h
+        k.step_forward(cell, 1, st);
+      }
+#pragma omp barrier
     }
   }
   const int64_t t_last = walk.t(T - 1);
