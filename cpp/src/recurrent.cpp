@@ -3,6 +3,7 @@
 // gru.cpp, mgu.cpp). Backward runs the steps in reverse and leaves the weight gradients
 // to one GEMM per matrix at the end. Workspaces are sized once, before the time loop.
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -27,6 +28,15 @@ void check_cell(const char* fn, Cell cell) {
   const int c = static_cast<int>(cell);
   if (c < 0 || c > 5) throw std::invalid_argument(std::string(fn) + ": unknown cell " + std::to_string(c));
 }
+
+// A workspace every element of which is written before it is read: unlike std::vector it
+// does not zero its memory first (a pass over up to hundreds of MB at large B*T).
+template <class F>
+struct Uninit {
+  std::unique_ptr<F[]> p;
+  explicit Uninit(int64_t n) : p(n > 0 ? new F[static_cast<size_t>(n)] : nullptr) {}
+  F* data() { return p.get(); }
+};
 
 // Where step s of the walk reads h_{t-1} (and, for LSTM in backward, c_{t-1}).
 template <class F>
@@ -157,7 +167,7 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
     detail::check_ptr(fn, name, p, n);
   const bool lstm = cell == Cell::LSTM, gru = cell == Cell::GRU;
   std::vector<F> zeros(static_cast<size_t>(B * H), F(0));
-  std::vector<F> dxp(static_cast<size_t>(B * T * GH)), dhp_own(static_cast<size_t>(gru ? B * T * GH : 0));
+  Uninit<F> dxp(B * T * GH), dhp_own(gru ? B * T * GH : 0);
   F* dhp = gru ? dhp_own.data() : dxp.data();  // the same gradients except for GRU
   std::vector<F> carry(static_cast<size_t>(2 * B * H), F(0)), carry_c(static_cast<size_t>(lstm ? 2 * B * H : 0), F(0));
   std::vector<F> du(static_cast<size_t>(two_stage(cell) ? B * H : 0));
@@ -206,7 +216,7 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
 
   // Weight gradients, one GEMM each over all steps: dW_hh = sum_t dhp_t^T h_{t-1}
   // (for two-stage cells the candidate rows pair with u_t = gate_t h_{t-1} instead).
-  std::vector<F> hprev(static_cast<size_t>(B * T * H)), useq(static_cast<size_t>(two_stage(cell) ? B * T * H : 0));
+  Uninit<F> hprev(B * T * H), useq(two_stage(cell) ? B * T * H : 0);
   for (int64_t s = 0; s < T; ++s) {
     const int64_t t = walk.t(s);
     for (int64_t b = 0; b < B; ++b) {
@@ -215,7 +225,7 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
       std::memcpy(dst, src, sizeof(F) * H);
       if (two_stage(cell)) {
         const F* gate = store + (b * T + t) * SH;  // r or f: the first stored block
-        for (int64_t c = 0; c < H; ++c) useq[(b * T + t) * H + c] = gate[c] * dst[c];
+        for (int64_t c = 0; c < H; ++c) useq.data()[(b * T + t) * H + c] = gate[c] * dst[c];
       }
     }
   }
