@@ -203,12 +203,85 @@ def scans(rep, args, peaks):
                     section="scan", shape=shape, threads=t, sequential_s=ts, parallel_s=tp, auto_s=ta)
 
 
+def classic(rep, args, peaks):
+    """RNN, GRU, LSTM, MGU against torch.nn.* (inference mode, and autograd for training)."""
+    torch_ok = {t: try_torch(t) for t in args.threads}
+    rep.section("Classic cells against torch 2.13 (same run, same threads; D = H)",
+                ["cell", "B, T, H", "threads", "what", "minrnn ms", "torch ms", "minrnn vs torch"])
+    shapes = [(1, 128, 64), (8, 64, 128)] if args.quick else [(1, 1024, 256), (64, 256, 512)]
+    rng = np.random.default_rng(3)
+    for name in ["GRU", "LSTM", "RNN", "MGU"]:
+        for B, T, H in shapes:
+            x = rng.standard_normal((B, T, H), dtype=np.float32)
+            dy = np.ones((B, T, H), np.float32)
+            for t in args.threads:
+                minrnn.set_num_threads(t)
+                torch = torch_ok[t]
+                ours = getattr(minrnn, name)(H, H, seed=0)
+                peer = None
+                if torch is not None and name != "MGU":
+                    peer = getattr(torch.nn, name)(H, H, batch_first=True)
+                    ours.load_state_dict(peer.state_dict())
+                    with torch.inference_mode():
+                        want = peer(torch.from_numpy(x))[0].numpy()
+                    assert np.allclose(ours(x)[0], want, rtol=1e-3, atol=1e-4), f"{name} check failed"
+
+                def fb():
+                    ours.forward(x, train=True)
+                    ours.backward(dy)
+                rows = [("forward", lambda: ours(x), None), ("forward+backward", fb, None)]
+                if peer is not None:
+                    xt = torch.from_numpy(x)
+                    xg = xt.clone().requires_grad_(True)
+
+                    def pf():
+                        with torch.inference_mode():
+                            peer(xt)
+
+                    def pfb():
+                        y, _ = peer(xg)
+                        y.backward(torch.ones_like(y))
+                    rows = [("forward", lambda: ours(x), pf), ("forward+backward", fb, pfb)]
+                for what, fo, fp in rows:
+                    to, _ = timeit(fo, args.repeat_slow)
+                    tp = timeit(fp, args.repeat_slow)[0] if fp else None
+                    rep.row([name, f"{B}, {T}, {H}", t, what, f"{to * 1e3:.1f}",
+                             f"{tp * 1e3:.1f}" if tp else "-",
+                             f"{tp / to:.2f}x faster" if tp and tp >= to else (f"{to / tp:.2f}x slower" if tp else "-")],
+                            section="classic", cell=name, B=B, T=T, H=H, threads=t, what=what,
+                            ours_s=to, torch_s=tp)
+    # one step from Python, B = 1
+    H = 256
+    x1 = rng.standard_normal((1, H), dtype=np.float32)
+    for t in args.threads:
+        minrnn.set_num_threads(t)
+        torch = torch_ok[t]
+        cell = minrnn.GRUCell(H, H, seed=0)
+        h = np.zeros((1, H), np.float32)
+        n = 2000
+        to = timeit(lambda: [cell(x1, h) for _ in range(n)], 3)[0] / n
+        tp = None
+        if torch is not None:
+            pc = torch.nn.GRUCell(H, H)
+            cell.load_state_dict(pc.state_dict())
+            xt, ht = torch.from_numpy(x1), torch.from_numpy(h)
+            with torch.inference_mode():
+                assert np.allclose(cell(x1, h), pc(xt, ht).numpy(), rtol=1e-4, atol=1e-5)
+                tp = timeit(lambda: [pc(xt, ht) for _ in range(n)], 3)[0] / n
+        rep.row(["GRUCell", f"1, 1, {H}", t, "one step from Python", f"{to * 1e6:.1f} us",
+                 f"{tp * 1e6:.1f} us" if tp else "-", f"{tp / to:.2f}x faster" if tp else "-"],
+                section="classic", cell="GRUCell", threads=t, what="step", ours_s=to, torch_s=tp)
+    if not any(torch_ok.values()):
+        rep.note("torch: not installed, peers skipped (pip install torch==2.13.0)")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", choices=["machine", "layer", "scan"], nargs="+")
+    ap.add_argument("--repeat-slow", type=int, default=3, help="repeats for the slow classic-cell rows")
+    ap.add_argument("--only", choices=["machine", "layer", "scan", "classic"], nargs="+")
     ap.add_argument("--out", type=pathlib.Path, default=RESULTS)
     args = ap.parse_args(argv)
     when = datetime.date.today().isoformat()
@@ -217,12 +290,14 @@ def main(argv=None):
     print(head)
     rep = Report()
     rep.lines.append(head)
-    only = set(args.only or ["machine", "layer", "scan"])
-    peaks = machine(rep, args) if "machine" in only or True else {}
+    only = set(args.only or ["machine", "layer", "scan", "classic"])
+    peaks = machine(rep, args)  # the other sections state their figures against these
     if "layer" in only:
         layers(rep, args, peaks)
     if "scan" in only:
         scans(rep, args, peaks)
+    if "classic" in only:
+        classic(rep, args, peaks)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "compare.md").write_text("\n".join(rep.lines) + "\n")
     (args.out / "compare.json").write_text(json.dumps({"header": head, "rows": rep.rows}, indent=1, default=str))
