@@ -283,3 +283,20 @@ def test_small_batch_team_walk(rng, cell, threads, H):
     run(m, x, h0, c0, train=True)
     again = m.backward(dy)
     np.testing.assert_allclose(out[0], again[0], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("cell_cls,layer_cls,kw", CELL_CLASSES)
+@pytest.mark.parametrize("bias", [True, False])
+def test_cells_with_team_threads(rng, cell_cls, layer_cls, kw, bias):
+    """A streaming step with 2+ threads splits channels across the team, input product too."""
+    minrnn.set_num_threads(2)
+    cell = cell_cls(12, 136, bias=bias, seed=4, dtype=np.float64, **kw)
+    layer = layer_cls(12, 136, bias=bias, dtype=np.float64, **kw)
+    layer.load_state_dict({k + "_l0": v for k, v in cell.state_dict().items()})
+    x = rng.normal(size=(2, 3, 12))
+    y, _ = layer(x)
+    state = None
+    for t in range(3):
+        state = cell(x[:, t], state)
+    h = state[0] if cell_cls is minrnn.LSTMCell else state
+    np.testing.assert_allclose(h, y[:, -1], rtol=1e-10, atol=1e-12)

@@ -93,7 +93,6 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
   if (lstm && c0) std::memcpy(cbuf.data(), c0, sizeof(F) * B * H);
   const F* bhh = b_hh ? b_hh : zeros.data();
 
-  linear_forward<F>(x, w_ih, b_ih, xp, B * T, D, GH);
   const Walk<F> walk{T, H, reverse};
   const int nt = get_num_threads();
   // A step with a small batch is too little work to split per call (waking threads costs
@@ -101,6 +100,10 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
   // channels and multiplies only its rows of W_hh, which then stay in its own cache, and
   // a barrier per step publishes h_t. Larger batches thread each step's GEMM instead.
   const bool team = nt > 1 && B <= 4 && H >= 64 * nt;
+  // The input projections of all steps are one GEMM, unless there are so few rows (a
+  // streaming step) that the team's threads do their own channels of them as well.
+  const bool team_xp = team && B * T <= 4;
+  if (!team_xp) linear_forward<F>(x, w_ih, b_ih, xp, B * T, D, GH);
 #pragma omp parallel num_threads(nt) if (team)
   {
     MINRNN_ISA::FlushDenormals ftz;
@@ -120,6 +123,14 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
         detail::gemm_single<F>(false, true, B, c1 - c0, H, F(1), h_in, ld_in,
                                w_hh + (g * H + c0) * H, H, F(0), hp.data() + g * H + c0, GH);
     };
+    if (team_xp)
+      for (int64_t g = 0; g < G; ++g) {
+        F* out = xp + g * H + c0;
+        for (int64_t r = 0; r < B * T; ++r)
+          for (int64_t c = 0; c < c1 - c0; ++c) out[r * GH + c] = b_ih ? b_ih[g * H + c0 + c] : F(0);
+        detail::gemm_single<F>(false, true, B * T, c1 - c0, D, F(1), x, D, w_ih + (g * H + c0) * D,
+                               D, F(1), out, GH);
+      }
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = walk.t(s);
       const F* h_prev = s == 0 ? (h0 ? h0 : zeros.data()) : y + walk.prev(s) * H;

@@ -468,13 +468,23 @@ class _Cell:
             if s is not None:
                 s = float_array(name, s, self.dtype)
                 check_shape(name, s, want)
-                s = s[None] if batched else s[None, None]
+                s = s.reshape(-1, self.hidden_size)
             prepared.append(s)
-        y, new = self._layer.forward(x[:, None] if batched else x[None, None], *prepared)
-        if self._layer._has_c:
-            h, c = new
-            return (h[0], c[0]) if batched else (h[0, 0], c[0, 0])
-        return new[0] if batched else new[0, 0]
+        # one layer, one step: straight to the kernel (this is the hot path of streaming)
+        x3 = x.reshape(-1, 1, self.input_size)
+        p, layer = self._layer._params, self._layer
+        if layer._minimal:
+            y, _ = layer._kernels[0](x3, p["weight_ih_l0"], p.get("bias_ih_l0"), prepared[0],
+                                     layer._candidate, 0)
+            h = y.reshape(-1, self.hidden_size)
+            return h if batched else h[0]
+        _, h, c, _ = _core.recurrent_forward(_CELL_IDS[layer._cell], x3, p["weight_ih_l0"],
+                                             p["weight_hh_l0"], p.get("bias_ih_l0"),
+                                             p.get("bias_hh_l0"), prepared[0],
+                                             prepared[1] if layer._has_c else None, False, False)
+        if layer._has_c:
+            return (h, c) if batched else (h[0], c[0])
+        return h if batched else h[0]
 
 
 class RNNCell(_Cell):
