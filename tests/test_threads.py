@@ -45,3 +45,14 @@ def test_concurrent_inference_from_python_threads(rng):
         t.join()
     for g, w in zip(got, want):
         assert np.array_equal(g, w)
+
+
+def test_release_workspace_keeps_results(rng):
+    m = minrnn.GRU(8, 16, seed=0)
+    x = rng.standard_normal((2, 30, 8), dtype=np.float32)
+    m.forward(x, train=True)
+    a = m.backward(np.ones((2, 30, 16), np.float32))[0]
+    minrnn.release_workspace()
+    m.forward(x, train=True)
+    b = m.backward(np.ones((2, 30, 16), np.float32))[0]
+    assert np.array_equal(a, b)

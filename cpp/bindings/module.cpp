@@ -288,15 +288,15 @@ py::tuple recurrent_forward(int cell_id, const Arr<F>& x, const Arr<F>& w_ih, co
   if (h0) expect<F>(fn, "h0", *h0, {B, H});
   if (c0) expect<F>(fn, "c0", *c0, {B, H});
   const bool lstm = cell == minrnn::Cell::LSTM;
-  auto y = empty<F>({B, T, H}), hn = empty<F>({B, H}), xp = empty<F>({B, T, GH});
+  auto y = empty<F>({B, T, H}), hn = empty<F>({B, H});
   Arr<F> cn = empty<F>({lstm ? B : 0, H}), store = empty<F>({train ? B : 0, T, SH});
   const F *bi = ptr(b_ih), *bh = ptr(b_hh), *h0p = ptr(h0), *c0p = ptr(c0);
-  F *yp = y.mutable_data(), *hnp = hn.mutable_data(), *xpp = xp.mutable_data();
+  F *yp = y.mutable_data(), *hnp = hn.mutable_data();
   F *cnp = lstm ? cn.mutable_data() : nullptr, *sp = train ? store.mutable_data() : nullptr;
   {
     py::gil_scoped_release nogil;
     minrnn::recurrent_forward<F>(cell, x.data(), w_ih.data(), w_hh.data(), bi, bh, h0p, c0p, yp,
-                                 hnp, cnp, xpp, sp, B, T, D, H, reverse);
+                                 hnp, cnp, nullptr, sp, B, T, D, H, reverse);
   }
   return py::make_tuple(y, hn, lstm ? py::object(cn) : py::object(py::none()),
                         train ? py::object(store) : py::object(py::none()));
@@ -377,6 +377,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("set_num_threads", &minrnn::set_num_threads, py::arg("n"));
   m.def("get_num_threads", &minrnn::get_num_threads);
   m.def("simd_level", &minrnn::simd_level);
+  m.def("release_workspace", &minrnn::release_workspace);
   m.def("scan_choose", [](int64_t B, int64_t T, int64_t C) {
     return static_cast<int>(minrnn::scan_choose(B, T, C));
   });

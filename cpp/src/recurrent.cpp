@@ -3,7 +3,6 @@
 // gru.cpp, mgu.cpp). Backward runs the steps in reverse and leaves the weight gradients
 // to one GEMM per matrix at the end. Workspaces are sized once, before the time loop.
 #include <cstring>
-#include <memory>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -14,6 +13,7 @@
 #include "minrnn/minrnn.h"
 #include "kernels.h"
 #include "recurrent.h"
+#include "workspace.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -28,15 +28,6 @@ void check_cell(const char* fn, Cell cell) {
   const int c = static_cast<int>(cell);
   if (c < 0 || c > 5) throw std::invalid_argument(std::string(fn) + ": unknown cell " + std::to_string(c));
 }
-
-// A workspace every element of which is written before it is read: unlike std::vector it
-// does not zero its memory first (a pass over up to hundreds of MB at large B*T).
-template <class F>
-struct Uninit {
-  std::unique_ptr<F[]> p;
-  explicit Uninit(int64_t n) : p(n > 0 ? new F[static_cast<size_t>(n)] : nullptr) {}
-  F* data() { return p.get(); }
-};
 
 // Where step s of the walk reads h_{t-1} (and, for LSTM in backward, c_{t-1}).
 template <class F>
@@ -81,9 +72,9 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
   detail::checked_product(fn, {B, T, D});
   detail::checked_product(fn, {GH, D + H});
   for (auto [name, p, n] : {std::tuple<const char*, const void*, int64_t>{"x", x, B * T * D},
-                            {"w_ih", w_ih, GH * D}, {"w_hh", w_hh, GH * H},
-                            {"y", y, B * T * H}, {"xp", xp, B * T * GH}})
+                            {"w_ih", w_ih, GH * D}, {"w_hh", w_hh, GH * H}, {"y", y, B * T * H}})
     detail::check_ptr(fn, name, p, n);
+  if (!xp) xp = detail::workspace<F>(4, B * T * GH);
   const bool lstm = cell == Cell::LSTM;
   std::vector<F> zeros(static_cast<size_t>(B * H > GH ? B * H : GH), F(0));
   std::vector<F> hp(static_cast<size_t>(B * GH)), u(static_cast<size_t>(two_stage(cell) ? B * H : 0));
@@ -178,8 +169,9 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
     detail::check_ptr(fn, name, p, n);
   const bool lstm = cell == Cell::LSTM, gru = cell == Cell::GRU;
   std::vector<F> zeros(static_cast<size_t>(B * H), F(0));
-  Uninit<F> dxp(B * T * GH), dhp_own(gru ? B * T * GH : 0);
-  F* dhp = gru ? dhp_own.data() : dxp.data();  // the same gradients except for GRU
+  // Every element of these is written before it is read.
+  F* dxp = detail::workspace<F>(0, B * T * GH);
+  F* dhp = gru ? detail::workspace<F>(1, B * T * GH) : dxp;  // the same gradients except for GRU
   std::vector<F> carry(static_cast<size_t>(2 * B * H), F(0)), carry_c(static_cast<size_t>(lstm ? 2 * B * H : 0), F(0));
   std::vector<F> du(static_cast<size_t>(two_stage(cell) ? B * H : 0));
   if (dhn) std::memcpy(carry.data(), dhn, sizeof(F) * B * H);
@@ -203,7 +195,7 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
     detail::StepBackward<F> sb{B, H, dy + t * H, T * H, carry.data() + k * B * H,
                                lstm ? carry_c.data() + k * B * H : nullptr, store + t * SH, T * SH,
                                y + t * H, T * H, h_prev, ldh, c_prev, ldc, du.data(),
-                               dxp.data() + t * GH, dhp + t * GH, T * GH, next,
+                               dxp + t * GH, dhp + t * GH, T * GH, next,
                                lstm ? carry_c.data() + (1 - k) * B * H : nullptr};
     if (!two_stage(cell)) {
       kern.step_backward(cell, 0, sb);
@@ -211,10 +203,10 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
       detail::gemm<F>(false, false, B, H, GH, F(1), dhp + t * GH, T * GH, w_hh, H, F(1), next, H);
     } else {
       kern.step_backward(cell, 0, sb);
-      detail::gemm<F>(false, false, B, H, H, F(1), dxp.data() + t * GH + G1, T * GH, w_hh + G1 * H,
+      detail::gemm<F>(false, false, B, H, H, F(1), dxp + t * GH + G1, T * GH, w_hh + G1 * H,
                       H, F(0), du.data(), H);
       kern.step_backward(cell, 1, sb);
-      detail::gemm<F>(false, false, B, H, G1, F(1), dxp.data() + t * GH, T * GH, w_hh, H, F(1),
+      detail::gemm<F>(false, false, B, H, G1, F(1), dxp + t * GH, T * GH, w_hh, H, F(1),
                       next, H);
     }
     k = 1 - k;
@@ -227,29 +219,30 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
 
   // Weight gradients, one GEMM each over all steps: dW_hh = sum_t dhp_t^T h_{t-1}
   // (for two-stage cells the candidate rows pair with u_t = gate_t h_{t-1} instead).
-  Uninit<F> hprev(B * T * H), useq(two_stage(cell) ? B * T * H : 0);
+  F* hprev = detail::workspace<F>(2, B * T * H);
+  F* useq = detail::workspace<F>(3, two_stage(cell) ? B * T * H : 0);
   for (int64_t s = 0; s < T; ++s) {
     const int64_t t = walk.t(s);
     for (int64_t b = 0; b < B; ++b) {
       const F* src = s == 0 ? (h0 ? h0 + b * H : zeros.data()) : y + (b * T + walk.prev(s)) * H;
-      F* dst = hprev.data() + (b * T + t) * H;
+      F* dst = hprev + (b * T + t) * H;
       std::memcpy(dst, src, sizeof(F) * H);
       if (two_stage(cell)) {
         const F* gate = store + (b * T + t) * SH;  // r or f: the first stored block
-        for (int64_t c = 0; c < H; ++c) useq.data()[(b * T + t) * H + c] = gate[c] * dst[c];
+        for (int64_t c = 0; c < H; ++c) useq[(b * T + t) * H + c] = gate[c] * dst[c];
       }
     }
   }
   const int64_t M = B * T;
   if (!two_stage(cell)) {
-    detail::gemm<F>(true, false, GH, H, M, F(1), dhp, GH, hprev.data(), H, F(0), dw_hh, H);
+    detail::gemm<F>(true, false, GH, H, M, F(1), dhp, GH, hprev, H, F(0), dw_hh, H);
   } else {
-    detail::gemm<F>(true, false, G1, H, M, F(1), dxp.data(), GH, hprev.data(), H, F(0), dw_hh, H);
-    detail::gemm<F>(true, false, H, H, M, F(1), dxp.data() + G1, GH, useq.data(), H, F(0),
+    detail::gemm<F>(true, false, G1, H, M, F(1), dxp, GH, hprev, H, F(0), dw_hh, H);
+    detail::gemm<F>(true, false, H, H, M, F(1), dxp + G1, GH, useq, H, F(0),
                     dw_hh + G1 * H, H);
   }
   if (db_hh) detail::column_sums<F>(dhp, M, GH, db_hh);
-  linear_backward<F>(x, w_ih, dxp.data(), dx, dw_ih, db_ih, M, D, GH);
+  linear_backward<F>(x, w_ih, dxp, dx, dw_ih, db_ih, M, D, GH);
 }
 
 #define MINRNN_INSTANTIATE(F)                                                                  \

@@ -9,7 +9,7 @@ from .recurrent import (GRU, LSTM, MGU, RNN, GRUCell, LSTMCell, MGUCell, MinGRU,
 __version__ = "0.1.0"
 __all__ = ["RNN", "GRU", "LSTM", "MGU", "MinGRU", "MinLSTM", "RNNCell", "GRUCell", "LSTMCell",
            "MGUCell", "MinGRUCell", "MinLSTMCell", "scan", "set_num_threads", "get_num_threads",
-           "simd_level"]
+           "simd_level", "release_workspace"]
 
 
 def set_num_threads(n):
@@ -26,3 +26,12 @@ def get_num_threads():
 def simd_level():
     """The instruction set the kernels run with: "baseline", "avx2" or "avx512"."""
     return _core.simd_level()
+
+
+def release_workspace():
+    """Free the large scratch buffers minrnn keeps between calls on this thread.
+
+    Backward passes reuse per-thread workspaces (up to a few times the size of the
+    sequence's activations) instead of faulting fresh memory in on every call; they are
+    held until the thread ends or this is called."""
+    _core.release_workspace()

@@ -14,6 +14,9 @@ namespace minrnn {
 void set_num_threads(int n);   // n >= 1
 int get_num_threads();
 
+// Frees the workspaces this thread keeps between calls (see workspace.h).
+void release_workspace();
+
 // The instruction set the kernels run with: "baseline", "avx2" or "avx512" (chosen once
 // from the CPU; the environment variable MINRNN_SIMD may ask for a lower one).
 const char* simd_level();
@@ -86,8 +89,9 @@ int cell_store(Cell cell);   // S: values per step and channel that forward keep
 
 // x (B,T,D); b_ih, b_hh (G*H) or nullptr; h0, c0 (B,H) or nullptr (c0: LSTM only).
 // Writes y (B,T,H) in time order (also when reverse: the walk then goes from t = T-1),
-// hn and cn (B,H; either may be nullptr; cn LSTM only), and xp (B,T,G*H) = x w_ih^T + b_ih,
-// which is a workspace at inference. store: (B,T,S*H) to train, nullptr at inference.
+// hn and cn (B,H; either may be nullptr; cn LSTM only), and xp (B,T,G*H) = x w_ih^T + b_ih
+// (nullptr: a workspace of the calling thread). store: (B,T,S*H) to train, nullptr at
+// inference.
 template <class F>
 void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, const F* b_ih,
                        const F* b_hh, const F* h0, const F* c0, F* y, F* hn, F* cn, F* xp,
