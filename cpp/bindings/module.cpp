@@ -138,20 +138,20 @@ void check_min_args(const char* fn, const Arr<F>& x, const Arr<F>& w, const OptA
 
 template <class F, int G, MinFwd<F> kernel>
 py::tuple min_forward(const Arr<F>& x, const Arr<F>& w, const OptArr<F>& bias, const OptArr<F>& h0,
-                      int cand, int mode) {
+                      int cand, int mode, bool train) {
   int64_t B, T, D, H;
   check_min_args<F, G>("forward", x, w, bias, h0, B, T, D, H);
   auto y = empty<F>({B, T, H});
-  auto proj = empty<F>({B, T, G * H});
+  auto proj = empty<F>({train ? B : 0, T, G * H});  // kept for backward only when training
   const F *bp = ptr(bias), *h0p = ptr(h0);
-  F *yp = y.mutable_data(), *pp = proj.mutable_data();
+  F *yp = y.mutable_data(), *pp = train ? proj.mutable_data() : nullptr;
   Candidate c = to_candidate(cand);
   ScanMode m = to_mode(mode);
   {
     py::gil_scoped_release nogil;
     kernel(x.data(), w.data(), bp, h0p, pp, yp, B, T, D, H, c, m);
   }
-  return py::make_tuple(y, proj);
+  return py::make_tuple(y, train ? py::object(proj) : py::object(py::none()));
 }
 
 template <class F, int G, MinBwd<F> kernel>
@@ -165,13 +165,12 @@ py::tuple min_backward(const Arr<F>& x, const Arr<F>& w, const OptArr<F>& bias, 
   expect<F>(fn, "y", y, {B, T, H});
   expect<F>(fn, "dy", dy, {B, T, H});
   if (dhn) expect<F>(fn, "dh_n", *dhn, {B, H});
-  auto dproj = empty<F>({B, T, G * H});
   auto dx = empty<F>({B, T, D});
   auto dw = empty<F>({G * H, D});
   auto db = empty<F>({G * H});
   auto dh0 = empty<F>({B, H});
   const F *bp = ptr(bias), *h0p = ptr(h0), *dhnp = ptr(dhn);
-  F *dpp = dproj.mutable_data(), *dxp = dx.mutable_data(), *dwp = dw.mutable_data(),
+  F *dpp = nullptr, *dxp = dx.mutable_data(), *dwp = dw.mutable_data(),
     *dbp = db.mutable_data(), *dh0p = dh0.mutable_data();
   Candidate c = to_candidate(cand);
   ScanMode m = to_mode(mode);
@@ -354,7 +353,8 @@ void register_dtype(py::module_& m) {
   m.def("scan_backward", &scan_backward<F>, py::arg("a"), py::arg("h0"), py::arg("h"), py::arg("dh"),
         py::arg("mode"));
   m.def("mingru_forward", &min_forward<F, 2, &minrnn::mingru_forward<F>>, py::arg("x"),
-        py::arg("weight"), py::arg("bias"), py::arg("h0"), py::arg("candidate"), py::arg("mode"));
+        py::arg("weight"), py::arg("bias"), py::arg("h0"), py::arg("candidate"), py::arg("mode"),
+        py::arg("train") = true);
   m.def("mingru_backward", &min_backward<F, 2, &minrnn::mingru_backward<F>>, py::arg("x"),
         py::arg("weight"), py::arg("bias"), py::arg("h0"), py::arg("proj"), py::arg("y"),
         py::arg("dy"), py::arg("dh_n"), py::arg("candidate"), py::arg("mode"));
@@ -364,7 +364,8 @@ void register_dtype(py::module_& m) {
         py::arg("h0"), py::arg("candidate"), py::arg("mode"));
   m.def("stream_mul_add", &stream_mul_add<F>, py::arg("a"), py::arg("b"), py::arg("out"));
   m.def("minlstm_forward", &min_forward<F, 3, &minrnn::minlstm_forward<F>>, py::arg("x"),
-        py::arg("weight"), py::arg("bias"), py::arg("h0"), py::arg("candidate"), py::arg("mode"));
+        py::arg("weight"), py::arg("bias"), py::arg("h0"), py::arg("candidate"), py::arg("mode"),
+        py::arg("train") = true);
   m.def("minlstm_backward", &min_backward<F, 3, &minrnn::minlstm_backward<F>>, py::arg("x"),
         py::arg("weight"), py::arg("bias"), py::arg("h0"), py::arg("proj"), py::arg("y"),
         py::arg("dy"), py::arg("dh_n"), py::arg("candidate"), py::arg("mode"));

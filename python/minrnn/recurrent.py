@@ -328,7 +328,7 @@ class _MinRecurrent(_Recurrent):
     def _unit_forward(self, sfx, reverse, x, h0, c0, train):
         xr = np.ascontiguousarray(x[:, ::-1]) if reverse else x
         y, proj = self._kernels[0](xr, self._params["weight_ih" + sfx], self._params.get("bias_ih" + sfx),
-                                   h0, self._candidate, self._mode)
+                                   h0, self._candidate, self._mode, train)
         T = x.shape[1]
         hn = y[:, -1].copy() if T else (h0.copy() if h0 is not None else np.zeros((x.shape[0], self.hidden_size), self.dtype))
         cache = (xr, h0, proj, y) if train else None
@@ -475,7 +475,7 @@ class _Cell:
         p, layer = self._layer._params, self._layer
         if layer._minimal:
             y, _ = layer._kernels[0](x3, p["weight_ih_l0"], p.get("bias_ih_l0"), prepared[0],
-                                     layer._candidate, 0)
+                                     layer._candidate, 0, False)
             h = y.reshape(-1, self.hidden_size)
             return h if batched else h[0]
         _, h, c, _ = _core.recurrent_forward(_CELL_IDS[layer._cell], x3, p["weight_ih_l0"],

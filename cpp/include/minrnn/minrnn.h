@@ -44,8 +44,9 @@ void scan_backward(const F* a, const F* h0, const F* h, const F* dh,
 enum class Candidate : int { G = 0, Identity = 1, Tanh = 2 };
 
 // Layer forward. x (B,T,D); w (G*H, D); bias (G*H) or nullptr; h0 (B,H) or nullptr.
-// Writes y (B,T,H) and the projections proj (B,T,G*H) = x w^T (without bias),
-// which backward needs. G = 2 for MinGRU (z, h~), 3 for MinLSTM (f, i, h~).
+// Writes y (B,T,H) and the projections proj (B,T,G*H) = x w^T (without bias), which
+// backward needs (nullptr at inference: a workspace of the calling thread is used).
+// G = 2 for MinGRU (z, h~), 3 for MinLSTM (f, i, h~).
 template <class F>
 void mingru_forward(const F* x, const F* w, const F* bias, const F* h0,
                     F* proj, F* y, int64_t B, int64_t T, int64_t D, int64_t H,
@@ -64,8 +65,8 @@ template <class F>
 void minlstm_scan(const F* proj, const F* bias, const F* h0, F* y, int64_t B, int64_t T,
                   int64_t H, Candidate cand, ScanMode mode);
 
-// Layer backward. dy (B,T,H); dhn (B,H) or nullptr. dproj (B,T,G*H) is a
-// workspace. Writes dx (B,T,D), dw (G*H,D), dbias (G*H, may be nullptr), dh0
+// Layer backward. dy (B,T,H); dhn (B,H) or nullptr. dproj (B,T,G*H) is a workspace
+// (nullptr: one of the calling thread). Writes dx (B,T,D), dw (G*H,D), dbias (G*H, may be nullptr), dh0
 // (B,H, may be nullptr). Gradients overwrite, they do not accumulate.
 template <class F>
 void mingru_backward(const F* x, const F* w, const F* bias, const F* h0,
