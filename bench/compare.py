@@ -205,7 +205,7 @@ def scans(rep, args, peaks):
 
 def classic(rep, args, peaks):
     """RNN, GRU, LSTM, MGU against torch.nn.* (inference mode, and autograd for training)."""
-    torch_ok = {t: try_torch(t) for t in args.threads}
+    torch_ok = {t: try_torch(t) is not None for t in args.threads}
     rep.section("Classic cells against torch 2.13 (same run, same threads; D = H)",
                 ["cell", "B, T, H", "threads", "what", "minrnn ms", "torch ms", "minrnn vs torch"])
     shapes = [(1, 128, 64), (8, 64, 128)] if args.quick else [(1, 1024, 256), (64, 256, 512)]
@@ -216,7 +216,7 @@ def classic(rep, args, peaks):
             dy = np.ones((B, T, H), np.float32)
             for t in args.threads:
                 minrnn.set_num_threads(t)
-                torch = torch_ok[t]
+                torch = try_torch(t)  # sets torch's threads to t as well
                 ours = getattr(minrnn, name)(H, H, seed=0)
                 peer = None
                 if torch is not None and name != "MGU":
@@ -255,7 +255,7 @@ def classic(rep, args, peaks):
     x1 = rng.standard_normal((1, H), dtype=np.float32)
     for t in args.threads:
         minrnn.set_num_threads(t)
-        torch = torch_ok[t]
+        torch = try_torch(t)
         cell = minrnn.GRUCell(H, H, seed=0)
         h = np.zeros((1, H), np.float32)
         n = 2000

@@ -69,3 +69,65 @@ def test_step(benchmark, rng, cell, H):
     x = rng.standard_normal((1, H), dtype=np.float32)
     state = m.initial_state(batch=1)
     benchmark(m.step, x, state)
+
+
+CLASSIC_SHAPES = [(1, 1024, 256), (64, 256, 512)]
+
+
+@pytest.mark.parametrize("shape", CLASSIC_SHAPES, ids=str)
+@pytest.mark.parametrize("cell", ["GRU", "LSTM", "RNN", "MGU"])
+@pytest.mark.parametrize("what", ["forward", "forward+backward"])
+def test_classic(benchmark, rng, shape, cell, what):
+    B, T, H = shape
+    m = getattr(minrnn, cell)(H, H, seed=0)
+    x = rng.standard_normal((B, T, H), dtype=np.float32)
+    assert np.all(np.isfinite(m(x)[0]))
+    if what == "forward":
+        benchmark(m, x)
+    else:
+        dy = np.ones((B, T, H), np.float32)
+
+        def fb():
+            m.forward(x, train=True)
+            return m.backward(dy)
+        benchmark(fb)
+
+
+@pytest.mark.parametrize("shape", CLASSIC_SHAPES, ids=str)
+@pytest.mark.parametrize("cell", ["GRU", "LSTM", "RNN"])
+@pytest.mark.parametrize("what", ["forward", "forward+backward"])
+def test_torch_classic(benchmark, rng, shape, cell, what):
+    torch = pytest.importorskip("torch")
+    B, T, H = shape
+    peer = getattr(torch.nn, cell)(H, H, batch_first=True)
+    x = torch.from_numpy(rng.standard_normal((B, T, H), dtype=np.float32))
+    if what == "forward":
+        def run():
+            with torch.inference_mode():
+                return peer(x)
+        benchmark(run)
+    else:
+        xg = x.clone().requires_grad_(True)
+
+        def fb():
+            y, _ = peer(xg)
+            y.backward(torch.ones_like(y))
+        benchmark(fb)
+
+
+@pytest.mark.parametrize("cell", ["GRUCell", "LSTMCell", "RNNCell"])
+def test_cell_step(benchmark, rng, cell):
+    m = getattr(minrnn, cell)(256, 256, seed=0)
+    x = rng.standard_normal((1, 256), dtype=np.float32)
+    state = m(x)
+    benchmark(m, x, state)
+
+
+@pytest.mark.parametrize("cell", ["GRUCell", "LSTMCell", "RNNCell"])
+def test_torch_cell_step(benchmark, rng, cell):
+    torch = pytest.importorskip("torch")
+    m = getattr(torch.nn, cell)(256, 256)
+    x = torch.from_numpy(rng.standard_normal((1, 256), dtype=np.float32))
+    with torch.inference_mode():
+        state = m(x)
+        benchmark(m, x, state)
