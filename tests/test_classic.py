@@ -300,3 +300,23 @@ def test_cells_with_team_threads(rng, cell_cls, layer_cls, kw, bias):
         state = cell(x[:, t], state)
     h = state[0] if cell_cls is minrnn.LSTMCell else state
     np.testing.assert_allclose(h, y[:, -1], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("cell", ["rnn_relu", "lstm", "gru", "gru_reset_before", "mgu"])
+def test_large_batch_split_rows(rng, cell):
+    """Large B*H splits each step's elementwise pass across threads by batch rows."""
+    m = make(cell, 8, 256)
+    x = rng.normal(size=(33, 3, 8))
+    h0, c0 = states(rng, m, 33)
+    dy = rng.normal(size=(33, 3, 256))
+    out = []
+    for threads in [1, 2, 3]:
+        minrnn.set_num_threads(threads)
+        y, hn, cn = run(m, x, h0, c0, train=True)
+        dx = m.backward(dy)[0]
+        out.append((y, hn, dx, m.grads["weight_hh_l0"].copy()))
+    for other in out[1:]:
+        for a, b in zip(out[0], other):
+            np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+    wy, _, _ = ref.stack(m, x, h0, c0)
+    np.testing.assert_allclose(out[0][0], wy, rtol=1e-10, atol=1e-12)

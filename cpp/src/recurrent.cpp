@@ -38,6 +38,46 @@ struct Walk {
   int64_t prev(int64_t s) const { return reverse ? T - s : s - 1; }  // time of the previous step
 };
 
+// A step's elementwise pass over many rows (large B*H) is split across threads by batch
+// rows; the same pass with offset row pointers.
+template <class F>
+detail::StepForward<F> rows_of(detail::StepForward<F> s, int64_t b0, int64_t b1) {
+  const int64_t H = s.H;
+  s.B = b1 - b0;
+  s.xp += b0 * s.ldx, s.hp += b0 * s.ldp, s.h_prev += b0 * s.ldh, s.h += b0 * s.ldo;
+  s.store += b0 * s.lds;
+  if (s.c_prev) s.c_prev += b0 * H;
+  if (s.c) s.c += b0 * H;
+  if (s.u) s.u += b0 * H;
+  return s;
+}
+template <class F>
+detail::StepBackward<F> rows_of(detail::StepBackward<F> s, int64_t b0, int64_t b1) {
+  const int64_t H = s.H;
+  s.B = b1 - b0;
+  s.dy += b0 * s.ldy, s.carry += b0 * H, s.store += b0 * s.lds, s.h += b0 * s.ldo;
+  s.h_prev += b0 * s.ldh, s.dxp += b0 * s.ldg, s.dhp += b0 * s.ldg, s.dh_prev += b0 * H;
+  if (s.carry_c) s.carry_c += b0 * H;
+  if (s.c_prev) s.c_prev += b0 * s.ldc;
+  if (s.du) s.du += b0 * H;
+  if (s.dc_prev) s.dc_prev += b0 * H;
+  return s;
+}
+
+template <class Step, class Fn>
+void split_rows(const Step& st, int nt, bool split, Fn&& fn) {
+  if (!split) return fn(st);
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int p = 0; p < nt; ++p) {
+    MINRNN_ISA::FlushDenormals ftz;
+    const int64_t b0 = st.B * p / nt, b1 = st.B * (p + 1) / nt;
+    if (b1 > b0) fn(rows_of(st, b0, b1));
+  }
+}
+
+// Rows enough to pay for waking the threads every step.
+constexpr int64_t kSplitRows = 8192;
+
 }  // namespace
 
 int cell_gates(Cell cell) {
@@ -94,6 +134,7 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
   // The input projections of all steps are one GEMM, unless there are so few rows (a
   // streaming step) that the team's threads do their own channels of them as well.
   const bool team_xp = team && B * T <= 4;
+  const bool split = !team && nt > 1 && B > 1 && B * H >= kSplitRows;
   if (!team_xp) linear_forward<F>(x, w_ih, b_ih, xp, B * T, D, GH);
 #pragma omp parallel num_threads(nt) if (team)
   {
@@ -130,15 +171,18 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
                                 lstm ? cbuf.data() + (s % 2) * B * H : nullptr, y + t * H, T * H,
                                 lstm ? cbuf.data() + ((s + 1) % 2) * B * H : nullptr, u.data(),
                                 store ? store + t * SH : scratch.data(), store ? T * SH : SH};
+      auto pass = [&](int stage) {
+        split_rows(st, nt, split, [&](const detail::StepForward<F>& part) { k.step_forward(cell, stage, part); });
+      };
       if (!two_stage(cell)) {
         rows(0, G, h_prev, ldh);
-        k.step_forward(cell, 0, st);
+        pass(0);
       } else {
         rows(0, G - 1, h_prev, ldh);
-        k.step_forward(cell, 0, st);
+        pass(0);
 #pragma omp barrier
         rows(G - 1, G, u.data(), H);  // the candidate rows read all of u = gate * h
-        k.step_forward(cell, 1, st);
+        pass(1);
       }
 #pragma omp barrier
     }
@@ -180,6 +224,11 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
   const Walk<F> walk{T, H, reverse};
   const int64_t G1 = GH - H;
   const auto& kern = detail::kernels<F>();
+  const int nt = get_num_threads();
+  const bool split = nt > 1 && B > 1 && B * H >= kSplitRows;
+  auto pass = [&](int stage, const detail::StepBackward<F>& sb) {
+    split_rows(sb, nt, split, [&](const detail::StepBackward<F>& part) { kern.step_backward(cell, stage, part); });
+  };
   int k = 0;  // carry[k] holds dL/dh of the step being processed
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = walk.t(s);
@@ -198,14 +247,14 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
                                dxp + t * GH, dhp + t * GH, T * GH, next,
                                lstm ? carry_c.data() + (1 - k) * B * H : nullptr};
     if (!two_stage(cell)) {
-      kern.step_backward(cell, 0, sb);
+      pass(0, sb);
       // dL/dh_{t-1} = direct part + dhp W_hh
       detail::gemm<F>(false, false, B, H, GH, F(1), dhp + t * GH, T * GH, w_hh, H, F(1), next, H);
     } else {
-      kern.step_backward(cell, 0, sb);
+      pass(0, sb);
       detail::gemm<F>(false, false, B, H, H, F(1), dxp + t * GH + G1, T * GH, w_hh + G1 * H,
                       H, F(0), du.data(), H);
-      kern.step_backward(cell, 1, sb);
+      pass(1, sb);
       detail::gemm<F>(false, false, B, H, G1, F(1), dxp + t * GH, T * GH, w_hh, H, F(1),
                       next, H);
     }
