@@ -135,6 +135,10 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
   // streaming step) that the team's threads do their own channels of them as well.
   const bool team_xp = team && B * T <= 4;
   const bool split = !team && nt > 1 && B > 1 && B * H >= kSplitRows;
+  const bool pack = team && T >= 16;  // copying w_hh pays off over many steps only
+  F* packed = pack ? detail::workspace<F>(7, GH * H) : nullptr;     // w_hh, rows by thread
+  std::vector<F> hp_packed_buf(static_cast<size_t>(pack ? B * GH : 0));
+  F* hp_packed = hp_packed_buf.data();
   if (!team_xp) linear_forward<F>(x, w_ih, b_ih, xp, B * T, D, GH);
 #pragma omp parallel num_threads(nt) if (team)
   {
@@ -147,13 +151,29 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
     const int64_t c0 = (H * tid / nth) & ~int64_t(7);
     const int64_t c1 = tid + 1 == nth ? H : (H * (tid + 1) / nth) & ~int64_t(7);
     // this thread's rows of each gate block of w_hh, into the same places of hp
+    // In a team walking many steps, this thread's rows of each gate block are copied once
+    // into one contiguous matrix (at rows G * c0 of `packed`), so that a step is one
+    // product whose output is then spread into the gate blocks of hp.
+    const int64_t w = c1 - c0;
+    if (pack)
+      for (int64_t g = 0; g < G; ++g)
+        std::memcpy(packed + (G * c0 + g * w) * H, w_hh + (g * H + c0) * H, sizeof(F) * w * H);
     auto rows = [&](int64_t g0, int64_t g1, const F* h_in, int64_t ld_in) {
       if (!team)
         return detail::gemm<F>(false, true, B, (g1 - g0) * H, H, F(1), h_in, ld_in,
                                w_hh + g0 * H * H, H, F(0), hp.data() + g0 * H, GH);
-      for (int64_t g = g0; g < g1; ++g)
-        detail::gemm_single<F>(false, true, B, c1 - c0, H, F(1), h_in, ld_in,
-                               w_hh + (g * H + c0) * H, H, F(0), hp.data() + g * H + c0, GH);
+      if (!pack) {
+        for (int64_t g = g0; g < g1; ++g)
+          detail::gemm_single<F>(false, true, B, w, H, F(1), h_in, ld_in, w_hh + (g * H + c0) * H,
+                                 H, F(0), hp.data() + g * H + c0, GH);
+        return;
+      }
+      F* out = hp_packed + G * c0;  // (B, (g1 - g0) * w) rows, stride GH
+      detail::gemm_single<F>(false, true, B, (g1 - g0) * w, H, F(1), h_in, ld_in,
+                             packed + (G * c0 + g0 * w) * H, H, F(0), out, GH);
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t g = g0; g < g1; ++g)
+          std::memcpy(hp.data() + b * GH + g * H + c0, out + b * GH + (g - g0) * w, sizeof(F) * w);
     };
     if (team_xp)
       for (int64_t g = 0; g < G; ++g) {
