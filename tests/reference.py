@@ -159,3 +159,18 @@ def stack(layer, x, h0=None, c0=None):
             cs.append(c)
         inp = np.concatenate(outs, axis=2)
     return inp, np.stack(hs), (np.stack(cs) if cell == "lstm" else None)
+
+
+def numeric_grad(f, arr, eps=1e-6):
+    """Central finite differences of the scalar f() with respect to arr (changed in place
+    and restored)."""
+    g = np.zeros_like(arr)
+    for idx in np.ndindex(arr.shape):
+        old = arr[idx]
+        arr[idx] = old + eps
+        lp = f()
+        arr[idx] = old - eps
+        lm = f()
+        arr[idx] = old
+        g[idx] = (lp - lm) / (2 * eps)
+    return g

@@ -24,9 +24,20 @@ namespace {
 // Cells whose candidate reads a gated state (r h or f h) need a second GEMM per step.
 bool two_stage(Cell cell) { return cell == Cell::GRUResetBefore || cell == Cell::MGU; }
 
-void check_cell(const char* fn, Cell cell) {
+// Sizes that overflow, null arrays and unknown cells are refused before any work starts.
+template <class F>
+void check_layer(const char* fn, Cell cell, const F* x, const F* w_ih, const F* w_hh, const F* y,
+                 int64_t B, int64_t T, int64_t D, int64_t H) {
   const int c = static_cast<int>(cell);
   if (c < 0 || c > 5) throw std::invalid_argument(std::string(fn) + ": unknown cell " + std::to_string(c));
+  const int64_t GH = cell_gates(cell) * H;
+  detail::checked_product(fn, {B, T, GH});
+  detail::checked_product(fn, {B, T, D});
+  detail::checked_product(fn, {B, T, cell_store(cell) * H});
+  detail::checked_product(fn, {GH, D + H});
+  for (auto [name, p, n] : {std::tuple<const char*, const void*, int64_t>{"x", x, B * T * D},
+                            {"w_ih", w_ih, GH * D}, {"w_hh", w_hh, GH * H}, {"y", y, B * T * H}})
+    detail::check_ptr(fn, name, p, n);
 }
 
 // Where step s of the walk reads h_{t-1} (and, for LSTM in backward, c_{t-1}).
@@ -106,14 +117,8 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
                        const F* b_hh, const F* h0, const F* c0, F* y, F* hn, F* cn, F* xp,
                        F* store, int64_t B, int64_t T, int64_t D, int64_t H, bool reverse) {
   const char* fn = "recurrent_forward";
-  check_cell(fn, cell);
+  check_layer(fn, cell, x, w_ih, w_hh, y, B, T, D, H);
   const int64_t G = cell_gates(cell), GH = G * H, SH = cell_store(cell) * H;
-  detail::checked_product(fn, {B, T, GH});
-  detail::checked_product(fn, {B, T, D});
-  detail::checked_product(fn, {GH, D + H});
-  for (auto [name, p, n] : {std::tuple<const char*, const void*, int64_t>{"x", x, B * T * D},
-                            {"w_ih", w_ih, GH * D}, {"w_hh", w_hh, GH * H}, {"y", y, B * T * H}})
-    detail::check_ptr(fn, name, p, n);
   if (!xp) xp = detail::workspace<F>(4, B * T * GH);
   const bool lstm = cell == Cell::LSTM;
   std::vector<F> zeros(static_cast<size_t>(B * H > GH ? B * H : GH), F(0));
@@ -221,15 +226,11 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
                         const F* dcn, F* dx, F* dw_ih, F* dw_hh, F* db_ih, F* db_hh, F* dh0,
                         F* dc0, int64_t B, int64_t T, int64_t D, int64_t H, bool reverse) {
   const char* fn = "recurrent_backward";
-  check_cell(fn, cell);
+  check_layer(fn, cell, x, w_ih, w_hh, y, B, T, D, H);
   const int64_t G = cell_gates(cell), GH = G * H, SH = cell_store(cell) * H;
-  detail::checked_product(fn, {B, T, GH});
-  detail::checked_product(fn, {B, T, D});
-  detail::checked_product(fn, {GH, D + H});
-  for (auto [name, p, n] : {std::tuple<const char*, const void*, int64_t>{"x", x, B * T * D},
-                            {"w_ih", w_ih, GH * D}, {"w_hh", w_hh, GH * H}, {"y", y, B * T * H},
-                            {"dy", dy, B * T * H}, {"store", store, B * T * SH},
-                            {"dx", dx, B * T * D}, {"dw_ih", dw_ih, GH * D}, {"dw_hh", dw_hh, GH * H}})
+  for (auto [name, p, n] : {std::tuple<const char*, const void*, int64_t>{"dy", dy, B * T * H},
+                            {"store", store, B * T * SH}, {"dx", dx, B * T * D},
+                            {"dw_ih", dw_ih, GH * D}, {"dw_hh", dw_hh, GH * H}})
     detail::check_ptr(fn, name, p, n);
   const bool lstm = cell == Cell::LSTM, gru = cell == Cell::GRU;
   std::vector<F> zeros(static_cast<size_t>(B * H), F(0));
