@@ -24,3 +24,13 @@ def test_linear_forward_backward(rng, threads, M, K, N):
     np.testing.assert_allclose(db, dy.sum(0), rtol=1e-12, atol=1e-12)
     xf, wf = x.astype(np.float32), w.astype(np.float32)
     np.testing.assert_allclose(_core.linear_forward(xf, wf, None), x @ w.T, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("N", [1, 7, 8, 9, 64, 101])
+@pytest.mark.parametrize("K", [1, 5, 8, 13, 256, 259])
+def test_single_row_product_float32(rng, N, K):
+    """A single row times a weight matrix takes minrnn's own kernel (8 rows at a time)."""
+    x = rng.normal(size=(1, K)).astype(np.float32)
+    w = rng.normal(size=(N, K)).astype(np.float32)
+    want = x.astype(np.float64) @ w.astype(np.float64).T
+    np.testing.assert_allclose(_core.linear_forward(x, w, None), want, rtol=1e-5, atol=1e-5 * np.sqrt(K))

@@ -1,5 +1,7 @@
 #include "blas.h"
 
+#include "kernels.h"
+
 #include "minrnn/minrnn.h"
 
 #include <cblas.h>
@@ -47,8 +49,11 @@ static void blas_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, F alpha
                       int64_t lda, const F* B, int64_t ldb, F beta, F* C, int64_t ldc) {
   // A single row or column is a matrix-vector product: OpenBLAS's gemm would pack the
   // whole other matrix for it (50 us for 256 x 512, against 3 us as a gemv).
-  if (M == 1)  // C (1 x N) = a op(B): with B stored N x K (tb) it is B a, else B^T a
+  if (M == 1) {  // C (1 x N) = a op(B): with B stored N x K (tb) it is B a, else B^T a
+    if (tb && !ta && alpha == F(1) && beta == F(0) && std::is_same_v<F, float>)
+      return kernels<F>().gemv_rows(B, ldb, A, C, N, K);  // row dot products: our own kernel
     return blas_gemv(!tb, tb ? N : K, tb ? K : N, alpha, B, ldb, A, ta ? lda : 1, beta, C, 1);
+  }
   if (N == 1)  // C (M x 1) = op(A) b
     return blas_gemv(ta, ta ? K : M, ta ? M : K, alpha, A, lda, B, tb ? 1 : ldb, beta, C, ldc);
   const auto Ta = ta ? CblasTrans : CblasNoTrans, Tb = tb ? CblasTrans : CblasNoTrans;

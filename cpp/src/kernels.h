@@ -39,6 +39,9 @@
   void classic_step_forward(Cell cell, int stage, const detail::StepForward<F>& s);           \
   template <class F>                                                                            \
   void classic_step_backward(Cell cell, int stage, const detail::StepBackward<F>& s);         \
+  /* y = W x, W row-major (N, K) with row stride ldw */                                       \
+  template <class F>                                                                            \
+  void gemv_rows(const F* W, int64_t ldw, const F* x, F* y, int64_t N, int64_t K);             \
   }
 
 MINRNN_DECLARE_KERNELS(isa_base)
@@ -63,6 +66,7 @@ struct Kernels {
   decltype(&isa_base::minlstm_backward_pass<F>) minlstm_backward;
   decltype(&isa_base::classic_step_forward<F>) step_forward;
   decltype(&isa_base::classic_step_backward<F>) step_backward;
+  decltype(&isa_base::gemv_rows<F>) gemv_rows;
 };
 
 // The table for the instruction set chosen at first use (dispatch.cpp).
