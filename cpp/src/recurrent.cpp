@@ -35,6 +35,13 @@ void check_layer(const char* fn, Cell cell, const F* x, const F* w_ih, const F* 
   detail::checked_product(fn, {B, T, D});
   detail::checked_product(fn, {B, T, cell_store(cell) * H});
   detail::checked_product(fn, {GH, D + H});
+  // Rows of a step sit T*G*H apart and the BLAS takes 32-bit strides; refuse here what it
+  // would refuse inside the threads of the time loop.
+  const int64_t widest = T * (GH > cell_store(cell) * H ? GH : cell_store(cell) * H);
+  if (widest > 2147483647 || D > 2147483647)
+    throw std::overflow_error(std::string(fn) + ": T * " + std::to_string(widest / (T ? T : 1)) +
+                              " = " + std::to_string(widest) +
+                              " exceeds the 32-bit BLAS; run the sequence in chunks, carrying h_n");
   for (auto [name, p, n] : {std::tuple<const char*, const void*, int64_t>{"x", x, B * T * D},
                             {"w_ih", w_ih, GH * D}, {"w_hh", w_hh, GH * H}, {"y", y, B * T * H}})
     detail::check_ptr(fn, name, p, n);
@@ -155,7 +162,6 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
 #endif
     const int64_t c0 = (H * tid / nth) & ~int64_t(7);
     const int64_t c1 = tid + 1 == nth ? H : (H * (tid + 1) / nth) & ~int64_t(7);
-    // this thread's rows of each gate block of w_hh, into the same places of hp
     // In a team walking many steps, this thread's rows of each gate block are copied once
     // into one contiguous matrix (at rows G * c0 of `packed`), so that a step is one
     // product whose output is then spread into the gate blocks of hp.
