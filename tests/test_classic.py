@@ -293,12 +293,14 @@ def test_cells_with_team_threads(rng, cell_cls, layer_cls, kw, bias):
 
 
 @pytest.mark.parametrize("cell", ["rnn_relu", "lstm", "gru", "gru_reset_before", "mgu"])
-def test_large_batch_split_rows(rng, cell):
-    """Large B*H splits each step's elementwise pass across threads by batch rows."""
-    m = make(cell, 8, 256)
-    x = rng.normal(size=(33, 3, 8))
-    h0, c0 = states(rng, m, 33)
-    dy = rng.normal(size=(33, 3, 256))
+@pytest.mark.parametrize("B,H", [(33, 256), (100, 96)])
+def test_large_batch_threads(rng, cell, B, H):
+    """Large batches: a team over channels (H >= 64 per thread), or else each step's GEMM
+    and elementwise pass split per call (rows across threads when B*H is large)."""
+    m = make(cell, 8, H)
+    x = rng.normal(size=(B, 3, 8))
+    h0, c0 = states(rng, m, B)
+    dy = rng.normal(size=(B, 3, H))
     out = []
     for threads in [1, 2, 3]:
         minrnn.set_num_threads(threads)

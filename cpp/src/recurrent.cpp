@@ -138,11 +138,12 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
 
   const Walk<F> walk{T, H, reverse};
   const int nt = get_num_threads();
-  // A step with a small batch is too little work to split per call (waking threads costs
-  // more than it saves), so one team walks every step: each thread owns a slice of the
-  // channels and multiplies only its rows of W_hh, which then stay in its own cache, and
-  // a barrier per step publishes h_t. Larger batches thread each step's GEMM instead.
-  const bool team = nt > 1 && B <= 4 && H >= 64 * nt;
+  // One team of threads walks every step: each thread owns a slice of the channels,
+  // multiplies only its rows of W_hh (which then stay in its own cache) and runs the
+  // elementwise pass on its own channels, so a step needs a single barrier to publish
+  // h_t, instead of waking the threads for the GEMM and again for the elementwise pass.
+  // With fewer than 64 channels a thread, the step's GEMM is split per call instead.
+  const bool team = nt > 1 && H >= 64 * nt;
   // The input projections of all steps are one GEMM, unless there are so few rows (a
   // streaming step) that the team's threads do their own channels of them as well.
   const bool team_xp = team && B * T <= 4;
