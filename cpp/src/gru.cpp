@@ -25,10 +25,10 @@ MINRNN_INLINE void row_forward(int64_t H, int64_t n, const F* __restrict xp, con
 // dn = dh (1 - z), dz = dh (h_{t-1} - n); the n pre-activation's gradient reaches
 // W_hn h + b_hn scaled by r, so dhp differs from dxp in the n block.
 template <class F>
-MINRNN_INLINE void row_backward(int64_t H, const F* __restrict dy, const F* __restrict carry,
+MINRNN_INLINE void row_backward(int64_t H, int64_t n, const F* __restrict dy, const F* __restrict carry,
                                 const F* __restrict st, const F* __restrict hq, F* __restrict dx,
                                 F* __restrict dhp, F* __restrict direct) {
-  for (int64_t c = 0; c < H; ++c) {
+  for (int64_t c = 0; c < n; ++c) {
     const F r = st[c], z = st[H + c], n = st[2 * H + c], hn = st[3 * H + c];
     const F dh = dy[c] + carry[c];
     const F dn = dh * (F(1) - z) * (F(1) - n * n);
@@ -66,10 +66,10 @@ MINRNN_INLINE void rb_row_forward(int64_t H, int64_t n, const F* __restrict xp, 
 
 // Stage a: dn_pre into the n block, dz (not yet through z') parked in the z block.
 template <class F>
-MINRNN_INLINE void rb_row_backward_a(int64_t H, const F* __restrict dy, const F* __restrict carry,
+MINRNN_INLINE void rb_row_backward_a(int64_t H, int64_t n, const F* __restrict dy, const F* __restrict carry,
                                      const F* __restrict st, const F* __restrict hq,
                                      F* __restrict d, F* __restrict direct) {
-  for (int64_t c = 0; c < H; ++c) {
+  for (int64_t c = 0; c < n; ++c) {
     const F z = st[H + c], n = st[2 * H + c];
     const F dh = dy[c] + carry[c];
     d[H + c] = dh * (hq[c] - n);
@@ -80,9 +80,9 @@ MINRNN_INLINE void rb_row_backward_a(int64_t H, const F* __restrict dy, const F*
 
 // Stage b, with du = dn_pre W_hn: dr = du h_{t-1}, and du r flows on to h_{t-1}.
 template <class F>
-MINRNN_INLINE void rb_row_backward_b(int64_t H, const F* __restrict st, const F* __restrict hq,
+MINRNN_INLINE void rb_row_backward_b(int64_t H, int64_t n, const F* __restrict st, const F* __restrict hq,
                                      const F* __restrict du, F* __restrict d, F* __restrict direct) {
-  for (int64_t c = 0; c < H; ++c) {
+  for (int64_t c = 0; c < n; ++c) {
     const F r = st[c], z = st[H + c];
     d[c] = du[c] * hq[c] * r * (F(1) - r);
     d[H + c] *= z * (F(1) - z);
@@ -102,8 +102,9 @@ void gru_forward(const StepForward<F>& s) {
 template <class F>
 void gru_backward(const StepBackward<F>& s) {
   for (int64_t b = 0; b < s.B; ++b)
-    row_backward<F>(s.H, s.dy + b * s.ldy, s.carry + b * s.H, s.store + b * s.lds,
-                    s.h_prev + b * s.ldh, s.dxp + b * s.ldg, s.dhp + b * s.ldg, s.dh_prev + b * s.H);
+    row_backward<F>(s.H, s.c1 - s.c0, s.dy + b * s.ldy + s.c0, s.carry + b * s.H + s.c0,
+                    s.store + b * s.lds + s.c0, s.h_prev + b * s.ldh + s.c0,
+                    s.dxp + b * s.ldg + s.c0, s.dhp + b * s.ldg + s.c0, s.dh_prev + b * s.H + s.c0);
 }
 template <class F>
 void gru_rb_gates_forward(const StepForward<F>& s) {
@@ -122,14 +123,15 @@ void gru_rb_forward(const StepForward<F>& s) {
 template <class F>
 void gru_rb_backward_a(const StepBackward<F>& s) {
   for (int64_t b = 0; b < s.B; ++b)
-    rb_row_backward_a<F>(s.H, s.dy + b * s.ldy, s.carry + b * s.H, s.store + b * s.lds,
-                         s.h_prev + b * s.ldh, s.dxp + b * s.ldg, s.dh_prev + b * s.H);
+    rb_row_backward_a<F>(s.H, s.c1 - s.c0, s.dy + b * s.ldy + s.c0, s.carry + b * s.H + s.c0,
+                         s.store + b * s.lds + s.c0, s.h_prev + b * s.ldh + s.c0,
+                         s.dxp + b * s.ldg + s.c0, s.dh_prev + b * s.H + s.c0);
 }
 template <class F>
 void gru_rb_backward_b(const StepBackward<F>& s) {
   for (int64_t b = 0; b < s.B; ++b)
-    rb_row_backward_b<F>(s.H, s.store + b * s.lds, s.h_prev + b * s.ldh, s.du + b * s.H,
-                         s.dxp + b * s.ldg, s.dh_prev + b * s.H);
+    rb_row_backward_b<F>(s.H, s.c1 - s.c0, s.store + b * s.lds + s.c0, s.h_prev + b * s.ldh + s.c0,
+                         s.du + b * s.H + s.c0, s.dxp + b * s.ldg + s.c0, s.dh_prev + b * s.H + s.c0);
 }
 
 #define MINRNN_INSTANTIATE(F)                                              \

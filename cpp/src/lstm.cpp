@@ -24,11 +24,11 @@ MINRNN_INLINE void row_forward(int64_t H, int64_t n, const F* __restrict xp, con
 
 // dh = dy + carry; dc = carry_c + dh o (1 - tanh^2 c); then each gate through its activation.
 template <class F>
-MINRNN_INLINE void row_backward(int64_t H, const F* __restrict dy, const F* __restrict carry,
+MINRNN_INLINE void row_backward(int64_t H, int64_t n, const F* __restrict dy, const F* __restrict carry,
                                 const F* __restrict carry_c, const F* __restrict st,
                                 const F* __restrict cp, F* __restrict d, F* __restrict direct,
                                 F* __restrict dcp) {
-  for (int64_t c = 0; c < H; ++c) {
+  for (int64_t c = 0; c < n; ++c) {
     const F i = st[c], f = st[H + c], g = st[2 * H + c], o = st[3 * H + c];
     const F tc = tanh_(st[4 * H + c]);
     const F dh = dy[c] + carry[c];
@@ -55,9 +55,10 @@ void lstm_forward(const StepForward<F>& s) {
 template <class F>
 void lstm_backward(const StepBackward<F>& s) {
   for (int64_t b = 0; b < s.B; ++b)
-    row_backward<F>(s.H, s.dy + b * s.ldy, s.carry + b * s.H, s.carry_c + b * s.H,
-                    s.store + b * s.lds, s.c_prev + b * s.ldc, s.dxp + b * s.ldg,
-                    s.dh_prev + b * s.H, s.dc_prev + b * s.H);
+    row_backward<F>(s.H, s.c1 - s.c0, s.dy + b * s.ldy + s.c0, s.carry + b * s.H + s.c0,
+                    s.carry_c + b * s.H + s.c0, s.store + b * s.lds + s.c0,
+                    s.c_prev + b * s.ldc + s.c0, s.dxp + b * s.ldg + s.c0,
+                    s.dh_prev + b * s.H + s.c0, s.dc_prev + b * s.H + s.c0);
 }
 
 template void lstm_forward<float>(const StepForward<float>&);

@@ -33,10 +33,10 @@ MINRNN_INLINE void row_forward(int64_t H, int64_t n, const F* __restrict xp, con
 
 // Stage a: dn_pre into the n block, df so far (dh (n - h_{t-1})) parked in the f block.
 template <class F>
-MINRNN_INLINE void row_backward_a(int64_t H, const F* __restrict dy, const F* __restrict carry,
+MINRNN_INLINE void row_backward_a(int64_t H, int64_t n, const F* __restrict dy, const F* __restrict carry,
                                   const F* __restrict st, const F* __restrict hq, F* __restrict d,
                                   F* __restrict direct) {
-  for (int64_t c = 0; c < H; ++c) {
+  for (int64_t c = 0; c < n; ++c) {
     const F f = st[c], n = st[H + c];
     const F dh = dy[c] + carry[c];
     d[c] = dh * (n - hq[c]);
@@ -47,9 +47,9 @@ MINRNN_INLINE void row_backward_a(int64_t H, const F* __restrict dy, const F* __
 
 // Stage b, with du = dn_pre W_hn: u = f h adds du h to df and du f to dh_{t-1}.
 template <class F>
-MINRNN_INLINE void row_backward_b(int64_t H, const F* __restrict st, const F* __restrict hq,
+MINRNN_INLINE void row_backward_b(int64_t n, const F* __restrict st, const F* __restrict hq,
                                   const F* __restrict du, F* __restrict d, F* __restrict direct) {
-  for (int64_t c = 0; c < H; ++c) {
+  for (int64_t c = 0; c < n; ++c) {
     const F f = st[c];
     d[c] = (d[c] + du[c] * hq[c]) * f * (F(1) - f);
     direct[c] += du[c] * f;
@@ -75,14 +75,15 @@ void mgu_forward(const StepForward<F>& s) {
 template <class F>
 void mgu_backward_a(const StepBackward<F>& s) {
   for (int64_t b = 0; b < s.B; ++b)
-    row_backward_a<F>(s.H, s.dy + b * s.ldy, s.carry + b * s.H, s.store + b * s.lds,
-                      s.h_prev + b * s.ldh, s.dxp + b * s.ldg, s.dh_prev + b * s.H);
+    row_backward_a<F>(s.H, s.c1 - s.c0, s.dy + b * s.ldy + s.c0, s.carry + b * s.H + s.c0,
+                      s.store + b * s.lds + s.c0, s.h_prev + b * s.ldh + s.c0,
+                      s.dxp + b * s.ldg + s.c0, s.dh_prev + b * s.H + s.c0);
 }
 template <class F>
 void mgu_backward_b(const StepBackward<F>& s) {
   for (int64_t b = 0; b < s.B; ++b)
-    row_backward_b<F>(s.H, s.store + b * s.lds, s.h_prev + b * s.ldh, s.du + b * s.H,
-                      s.dxp + b * s.ldg, s.dh_prev + b * s.H);
+    row_backward_b<F>(s.c1 - s.c0, s.store + b * s.lds + s.c0, s.h_prev + b * s.ldh + s.c0,
+                      s.du + b * s.H + s.c0, s.dxp + b * s.ldg + s.c0, s.dh_prev + b * s.H + s.c0);
 }
 
 #define MINRNN_INSTANTIATE(F)                                     \

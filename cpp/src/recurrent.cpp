@@ -161,45 +161,45 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
 #else
     const int tid = 0, nth = 1;
 #endif
-    const int64_t c0 = (H * tid / nth) & ~int64_t(7);
-    const int64_t c1 = tid + 1 == nth ? H : (H * (tid + 1) / nth) & ~int64_t(7);
+    const int64_t ch0 = (H * tid / nth) & ~int64_t(7);
+    const int64_t ch1 = tid + 1 == nth ? H : (H * (tid + 1) / nth) & ~int64_t(7);
     // In a team walking many steps, this thread's rows of each gate block are copied once
-    // into one contiguous matrix (at rows G * c0 of `packed`), so that a step is one
+    // into one contiguous matrix (at rows G * ch0 of `packed`), so that a step is one
     // product whose output is then spread into the gate blocks of hp.
-    const int64_t w = c1 - c0;
+    const int64_t w = ch1 - ch0;
     if (pack)
       for (int64_t g = 0; g < G; ++g)
-        std::memcpy(packed + (G * c0 + g * w) * H, w_hh + (g * H + c0) * H, sizeof(F) * w * H);
+        std::memcpy(packed + (G * ch0 + g * w) * H, w_hh + (g * H + ch0) * H, sizeof(F) * w * H);
     auto rows = [&](int64_t g0, int64_t g1, const F* h_in, int64_t ld_in) {
       if (!team)
         return detail::gemm<F>(false, true, B, (g1 - g0) * H, H, F(1), h_in, ld_in,
                                w_hh + g0 * H * H, H, F(0), hp.data() + g0 * H, GH);
       if (!pack) {
         for (int64_t g = g0; g < g1; ++g)
-          detail::gemm_single<F>(false, true, B, w, H, F(1), h_in, ld_in, w_hh + (g * H + c0) * H,
-                                 H, F(0), hp.data() + g * H + c0, GH);
+          detail::gemm_single<F>(false, true, B, w, H, F(1), h_in, ld_in, w_hh + (g * H + ch0) * H,
+                                 H, F(0), hp.data() + g * H + ch0, GH);
         return;
       }
-      F* out = hp_packed + G * c0;  // (B, (g1 - g0) * w) rows, stride GH
+      F* out = hp_packed + G * ch0;  // (B, (g1 - g0) * w) rows, stride GH
       detail::gemm_single<F>(false, true, B, (g1 - g0) * w, H, F(1), h_in, ld_in,
-                             packed + (G * c0 + g0 * w) * H, H, F(0), out, GH);
+                             packed + (G * ch0 + g0 * w) * H, H, F(0), out, GH);
       for (int64_t b = 0; b < B; ++b)
         for (int64_t g = g0; g < g1; ++g)
-          std::memcpy(hp.data() + b * GH + g * H + c0, out + b * GH + (g - g0) * w, sizeof(F) * w);
+          std::memcpy(hp.data() + b * GH + g * H + ch0, out + b * GH + (g - g0) * w, sizeof(F) * w);
     };
     if (team_xp)
       for (int64_t g = 0; g < G; ++g) {
-        F* out = xp + g * H + c0;
+        F* out = xp + g * H + ch0;
         for (int64_t r = 0; r < B * T; ++r)
-          for (int64_t c = 0; c < c1 - c0; ++c) out[r * GH + c] = b_ih ? b_ih[g * H + c0 + c] : F(0);
-        detail::gemm_single<F>(false, true, B * T, c1 - c0, D, F(1), x, D, w_ih + (g * H + c0) * D,
+          for (int64_t c = 0; c < ch1 - ch0; ++c) out[r * GH + c] = b_ih ? b_ih[g * H + ch0 + c] : F(0);
+        detail::gemm_single<F>(false, true, B * T, ch1 - ch0, D, F(1), x, D, w_ih + (g * H + ch0) * D,
                                D, F(1), out, GH);
       }
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = walk.t(s);
       const F* h_prev = s == 0 ? (h0 ? h0 : zeros.data()) : y + walk.prev(s) * H;
       const int64_t ldh = s == 0 ? H : T * H;
-      detail::StepForward<F> st{B, H, c0, c1, xp + t * GH, T * GH, hp.data(), GH, bhh, h_prev, ldh,
+      detail::StepForward<F> st{B, H, ch0, ch1, xp + t * GH, T * GH, hp.data(), GH, bhh, h_prev, ldh,
                                 lstm ? cbuf.data() + (s % 2) * B * H : nullptr, y + t * H, T * H,
                                 lstm ? cbuf.data() + ((s + 1) % 2) * B * H : nullptr, u.data(),
                                 store ? store + t * SH : scratch.data(), store ? T * SH : SH};
@@ -253,41 +253,67 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
   const int64_t G1 = GH - H;
   const auto& kern = detail::kernels<F>();
   const int nt = get_num_threads();
-  const bool split = nt > 1 && B > 1 && B * H >= kSplitRows;
-  auto pass = [&](int stage, const detail::StepBackward<F>& sb) {
-    split_rows(sb, nt, split, [&](const detail::StepBackward<F>& part) { kern.step_backward(cell, stage, part); });
-  };
-  int k = 0;  // carry[k] holds dL/dh of the step being processed
-  for (int64_t s = T - 1; s >= 0; --s) {
-    const int64_t t = walk.t(s);
-    const F* h_prev = s == 0 ? (h0 ? h0 : zeros.data()) : y + walk.prev(s) * H;
-    const int64_t ldh = s == 0 ? H : T * H;
-    const F* c_prev = nullptr;
-    int64_t ldc = H;
-    if (lstm) {
-      c_prev = s == 0 ? (c0 ? c0 : zeros.data()) : store + walk.prev(s) * SH + 4 * H;
-      ldc = s == 0 ? H : T * SH;
+  // The same team as in forward: each thread owns a slice of channels. Its elementwise
+  // pass reads and writes only those channels; the product dL/dh_{t-1} += dhp W_hh needs
+  // all of dhp (a barrier) and gives each thread its own columns of dL/dh_{t-1}, which is
+  // all its next step reads.
+  const bool team = nt > 1 && H >= 64 * nt;
+  const bool split = !team && nt > 1 && B > 1 && B * H >= kSplitRows;
+#pragma omp parallel num_threads(nt) if (team)
+  {
+    MINRNN_ISA::FlushDenormals ftz;
+#ifdef _OPENMP
+    const int tid = team ? omp_get_thread_num() : 0, nth = team ? omp_get_num_threads() : 1;
+#else
+    const int tid = 0, nth = 1;
+#endif
+    const int64_t ch0 = (H * tid / nth) & ~int64_t(7);
+    const int64_t ch1 = tid + 1 == nth ? H : (H * (tid + 1) / nth) & ~int64_t(7);
+    auto pass = [&](int stage, const detail::StepBackward<F>& sb) {
+      split_rows(sb, nt, split, [&](const detail::StepBackward<F>& part) { kern.step_backward(cell, stage, part); });
+    };
+    // out[:, ch0:ch1] (+)= a (B x K, rows lda apart) times the columns ch0:ch1 of w (K x H)
+    auto cols = [&](const F* a, int64_t lda, int64_t K, const F* w, F beta, F* out) {
+      if (team)
+        detail::gemm_single<F>(false, false, B, ch1 - ch0, K, F(1), a, lda, w + ch0, H, beta,
+                               out + ch0, H);
+      else
+        detail::gemm<F>(false, false, B, H, K, F(1), a, lda, w, H, beta, out, H);
+    };
+    int k = 0;  // carry[k] holds dL/dh of the step being processed
+    for (int64_t s = T - 1; s >= 0; --s) {
+      const int64_t t = walk.t(s);
+      const F* h_prev = s == 0 ? (h0 ? h0 : zeros.data()) : y + walk.prev(s) * H;
+      const int64_t ldh = s == 0 ? H : T * H;
+      const F* c_prev = nullptr;
+      int64_t ldc = H;
+      if (lstm) {
+        c_prev = s == 0 ? (c0 ? c0 : zeros.data()) : store + walk.prev(s) * SH + 4 * H;
+        ldc = s == 0 ? H : T * SH;
+      }
+      F* next = carry.data() + (1 - k) * B * H;
+      detail::StepBackward<F> sb{B, H, team ? ch0 : 0, team ? ch1 : H, dy + t * H, T * H,
+                                 carry.data() + k * B * H,
+                                 lstm ? carry_c.data() + k * B * H : nullptr, store + t * SH, T * SH,
+                                 y + t * H, T * H, h_prev, ldh, c_prev, ldc, du.data(),
+                                 dxp + t * GH, dhp + t * GH, T * GH, next,
+                                 lstm ? carry_c.data() + (1 - k) * B * H : nullptr};
+      if (!two_stage(cell)) {
+        pass(0, sb);
+#pragma omp barrier
+        cols(dhp + t * GH, T * GH, GH, w_hh, F(1), next);  // dL/dh_{t-1} = direct + dhp W_hh
+      } else {
+        pass(0, sb);
+#pragma omp barrier
+        cols(dxp + t * GH + G1, T * GH, H, w_hh + G1 * H, F(0), du.data());  // du = dn_pre W_hn
+        pass(1, sb);
+#pragma omp barrier
+        cols(dxp + t * GH, T * GH, G1, w_hh, F(1), next);
+      }
+      k = 1 - k;
     }
-    F* next = carry.data() + (1 - k) * B * H;
-    detail::StepBackward<F> sb{B, H, dy + t * H, T * H, carry.data() + k * B * H,
-                               lstm ? carry_c.data() + k * B * H : nullptr, store + t * SH, T * SH,
-                               y + t * H, T * H, h_prev, ldh, c_prev, ldc, du.data(),
-                               dxp + t * GH, dhp + t * GH, T * GH, next,
-                               lstm ? carry_c.data() + (1 - k) * B * H : nullptr};
-    if (!two_stage(cell)) {
-      pass(0, sb);
-      // dL/dh_{t-1} = direct part + dhp W_hh
-      detail::gemm<F>(false, false, B, H, GH, F(1), dhp + t * GH, T * GH, w_hh, H, F(1), next, H);
-    } else {
-      pass(0, sb);
-      detail::gemm<F>(false, false, B, H, H, F(1), dxp + t * GH + G1, T * GH, w_hh + G1 * H,
-                      H, F(0), du.data(), H);
-      pass(1, sb);
-      detail::gemm<F>(false, false, B, H, G1, F(1), dxp + t * GH, T * GH, w_hh, H, F(1),
-                      next, H);
-    }
-    k = 1 - k;
   }
+  const int k = static_cast<int>(T % 2);  // each step swapped the carries
   if (dh0) std::memcpy(dh0, carry.data() + k * B * H, sizeof(F) * B * H);
   if (dc0) {
     if (lstm) std::memcpy(dc0, carry_c.data() + k * B * H, sizeof(F) * B * H);

@@ -36,6 +36,7 @@ struct StepForward {
 template <class F>
 struct StepBackward {
   int64_t B, H;
+  int64_t c0, c1;              // the channels [c0, c1) this call computes (all: 0, H)
   const F* dy;                 // dL/dy_t rows
   int64_t ldy;
   const F* carry;              // dL/dh_t from the later steps, (B, H)

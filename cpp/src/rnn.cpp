@@ -20,9 +20,9 @@ MINRNN_INLINE void row_forward(int64_t n, bool relu, const F* __restrict xp, con
 
 // dpre = (dy + carry) act'(pre), with act' read off h: 1 - h^2 for tanh, [h > 0] for relu.
 template <class F>
-MINRNN_INLINE void row_backward(int64_t H, bool relu, const F* __restrict dy, const F* __restrict carry,
+MINRNN_INLINE void row_backward(int64_t n, bool relu, const F* __restrict dy, const F* __restrict carry,
                                 const F* __restrict h, F* __restrict dpre, F* __restrict direct) {
-  for (int64_t c = 0; c < H; ++c) {
+  for (int64_t c = 0; c < n; ++c) {
     const F dh = dy[c] + carry[c];
     dpre[c] = relu ? (h[c] > F(0) ? dh : F(0)) : dh * (F(1) - h[c] * h[c]);
     direct[c] = F(0);
@@ -41,8 +41,8 @@ void rnn_forward(const StepForward<F>& s, bool relu) {
 template <class F>
 void rnn_backward(const StepBackward<F>& s, bool relu) {
   for (int64_t b = 0; b < s.B; ++b)
-    row_backward<F>(s.H, relu, s.dy + b * s.ldy, s.carry + b * s.H, s.h + b * s.ldo,
-                    s.dxp + b * s.ldg, s.dh_prev + b * s.H);
+    row_backward<F>(s.c1 - s.c0, relu, s.dy + b * s.ldy + s.c0, s.carry + b * s.H + s.c0,
+                    s.h + b * s.ldo + s.c0, s.dxp + b * s.ldg + s.c0, s.dh_prev + b * s.H + s.c0);
 }
 
 template void rnn_forward<float>(const StepForward<float>&, bool);
