@@ -41,7 +41,8 @@ def cmd_info(args):
 
 def cmd_bench(args):
     """A quick look at speed: MinGRU/MinLSTM layers against their own input-projection GEMM,
-    and the scan's two schedules. The full suite is bench/ (see the README)."""
+    the classic cells at batch 1, and the scan's two schedules. The full suite is bench/
+    (see the README)."""
     rng = np.random.default_rng(0)
     minrnn.set_num_threads(args.threads)
     rep = args.repeat
@@ -69,6 +70,20 @@ def cmd_bench(args):
         print(f"{name:8s} projection GEMM    {t_gemm:8.2f}   1.00")
         print(f"{name:8s} forward            {t_f:8.2f}   {t_f / t_gemm:4.2f}   {B * T / t_f * 1e3:10.0f}")
         print(f"{name:8s} forward+backward   {t_fb:8.2f}   {t_fb / t_gemm:4.2f}   {B * T / t_fb * 1e3:10.0f}")
+    B, T, H = (1, 256, 128) if args.quick else (1, 1024, 256)
+    print(f"\nclassic cells, B={B} T={T} D=H={H}     forward ms  fwd+bwd ms   tokens/s (forward)")
+    x = rng.standard_normal((B, T, H), dtype=np.float32)
+    for cls in [minrnn.GRU, minrnn.LSTM, minrnn.MGU, minrnn.RNN]:
+        m = cls(H, H, seed=0)
+        assert np.all(np.isfinite(m(x)[0]))
+        t_f = median_ms(lambda: m(x), rep)
+        dy = np.ones((B, T, H), np.float32)
+
+        def fb():
+            m.forward(x, train=True)
+            m.backward(dy)
+        t_fb = median_ms(fb, rep)
+        print(f"{cls.__name__:36s} {t_f:10.2f} {t_fb:11.2f} {B * T / t_f * 1e3:10.0f}")
     T = 200_000 if args.quick else 4_000_000
     print(f"\nscan.linear (B, T, C)          sequential ms  parallel ms  auto ms  auto picks")
     for shape in [(1, T, 1), (1, T // 4, 64)]:
