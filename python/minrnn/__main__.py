@@ -21,7 +21,11 @@ def cpu_model():
 
 
 def median_ms(fn, repeat):
-    fn()  # warm up
+    t_end = time.perf_counter() + 0.05
+    while True:  # warm up: caches, page faults, thread pools
+        fn()
+        if time.perf_counter() > t_end:
+            break
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -48,6 +52,8 @@ def cmd_bench(args):
     rep = args.repeat
     print(f"minrnn {minrnn.__version__} | {cpu_model()} | {minrnn.simd_level()} | "
           f"{args.threads} thread(s) | float32 | median of {rep}")
+    # Let the threads of NumPy's own BLAS, started at import, go back to sleep first.
+    time.sleep(0.3)
     B, T, D, H = (4, 256, 128, 128) if args.quick else (16, 1024, 256, 256)
     x = rng.standard_normal((B, T, D), dtype=np.float32)
     print(f"\nlayer  B={B} T={T} D=H={H}        ms   x GEMM   tokens/s")
