@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "blas.h"
@@ -93,6 +94,20 @@ void split_rows(const Step& st, int nt, bool split, Fn&& fn) {
   }
 }
 
+// The channels [ch0, ch1) of the calling thread of a team (all of them outside a team):
+// equal slices cut at multiples of 8, for whole vectors.
+std::pair<int64_t, int64_t> team_channels(bool team, int64_t H) {
+#ifdef _OPENMP
+  const int tid = team ? omp_get_thread_num() : 0, nth = team ? omp_get_num_threads() : 1;
+#else
+  const int tid = 0, nth = 1;
+  (void)team;
+#endif
+  const int64_t ch0 = (H * tid / nth) & ~int64_t(7);
+  const int64_t ch1 = tid + 1 == nth ? H : (H * (tid + 1) / nth) & ~int64_t(7);
+  return {ch0, ch1};
+}
+
 // Rows enough to pay for waking the threads every step.
 constexpr int64_t kSplitRows = 8192;
 
@@ -156,13 +171,8 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
 #pragma omp parallel num_threads(nt) if (team)
   {
     MINRNN_ISA::FlushDenormals ftz;
-#ifdef _OPENMP
-    const int tid = team ? omp_get_thread_num() : 0, nth = team ? omp_get_num_threads() : 1;
-#else
-    const int tid = 0, nth = 1;
-#endif
-    const int64_t ch0 = (H * tid / nth) & ~int64_t(7);
-    const int64_t ch1 = tid + 1 == nth ? H : (H * (tid + 1) / nth) & ~int64_t(7);
+    const auto ch = team_channels(team, H);  // (not a structured binding: lambdas capture these)
+    const int64_t ch0 = ch.first, ch1 = ch.second;
     // In a team walking many steps, this thread's rows of each gate block are copied once
     // into one contiguous matrix (at rows G * ch0 of `packed`), so that a step is one
     // product whose output is then spread into the gate blocks of hp.
@@ -262,13 +272,8 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
 #pragma omp parallel num_threads(nt) if (team)
   {
     MINRNN_ISA::FlushDenormals ftz;
-#ifdef _OPENMP
-    const int tid = team ? omp_get_thread_num() : 0, nth = team ? omp_get_num_threads() : 1;
-#else
-    const int tid = 0, nth = 1;
-#endif
-    const int64_t ch0 = (H * tid / nth) & ~int64_t(7);
-    const int64_t ch1 = tid + 1 == nth ? H : (H * (tid + 1) / nth) & ~int64_t(7);
+    const auto ch = team_channels(team, H);  // (not a structured binding: lambdas capture these)
+    const int64_t ch0 = ch.first, ch1 = ch.second;
     auto pass = [&](int stage, const detail::StepBackward<F>& sb) {
       split_rows(sb, nt, split, [&](const detail::StepBackward<F>& part) { kern.step_backward(cell, stage, part); });
     };

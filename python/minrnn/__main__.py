@@ -34,6 +34,11 @@ def median_ms(fn, repeat):
     return 1e3 * float(np.median(times))
 
 
+def train_step(layer, x, dy):
+    layer.forward(x, train=True)
+    layer.backward(dy)
+
+
 def cmd_info(args):
     import scipy_openblas32
     print(f"minrnn {minrnn.__version__} on {cpu_model()}, Python {platform.python_version()}")
@@ -67,11 +72,7 @@ def cmd_bench(args):
         assert np.all(np.isfinite(y))
         t_f = median_ms(lambda: m(x), rep)
         dy = np.ones((B, T, H), np.float32)
-
-        def fb():
-            m.forward(x, train=True)
-            m.backward(dy)
-        t_fb = median_ms(fb, rep)
+        t_fb = median_ms(lambda: train_step(m, x, dy), rep)
         name = cls.__name__
         print(f"{name:8s} projection GEMM    {t_gemm:8.2f}   1.00")
         print(f"{name:8s} forward            {t_f:8.2f}   {t_f / t_gemm:4.2f}   {B * T / t_f * 1e3:10.0f}")
@@ -84,11 +85,7 @@ def cmd_bench(args):
         assert np.all(np.isfinite(m(x)[0]))
         t_f = median_ms(lambda: m(x), rep)
         dy = np.ones((B, T, H), np.float32)
-
-        def fb():
-            m.forward(x, train=True)
-            m.backward(dy)
-        t_fb = median_ms(fb, rep)
+        t_fb = median_ms(lambda: train_step(m, x, dy), rep)
         print(f"{cls.__name__:36s} {t_f:10.2f} {t_fb:11.2f} {B * T / t_f * 1e3:10.0f}")
     T = 200_000 if args.quick else 4_000_000
     print(f"\nscan.linear (B, T, C)          sequential ms  parallel ms  auto ms  auto picks")
