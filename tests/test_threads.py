@@ -9,7 +9,8 @@ import minrnn
 def test_set_and_get():
     minrnn.set_num_threads(3)
     assert minrnn.get_num_threads() == (3 if minrnn._core.openmp else 1)
-    for bad, exc in [(0, ValueError), (-2, ValueError), (1.5, TypeError), ("2", TypeError)]:
+    for bad, exc in [(0, ValueError), (-2, ValueError), (10**9, ValueError), (1.5, TypeError),
+                     ("2", TypeError)]:
         with pytest.raises(exc, match="n"):
             minrnn.set_num_threads(bad)
 

@@ -7,12 +7,6 @@
 
 namespace minrnn::detail {
 
-inline void check_size(const char* fn, const char* name, int64_t v) {
-  if (v < 0)
-    throw std::invalid_argument(std::string(fn) + ": " + name + " must be >= 0, got " +
-                                std::to_string(v));
-}
-
 // Product of sizes, refusing overflow of int64 (and so of any buffer size).
 inline int64_t checked_product(const char* fn, std::initializer_list<int64_t> dims) {
   int64_t p = 1;

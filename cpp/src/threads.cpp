@@ -14,6 +14,8 @@
 
 namespace minrnn {
 namespace {
+constexpr int kMaxThreads = 1024;  // beyond this a request is a mistake, not a machine
+
 int initial_threads() {
 #ifdef _OPENMP
   int n = omp_get_max_threads();  // honours OMP_NUM_THREADS
@@ -21,17 +23,20 @@ int initial_threads() {
   int n = static_cast<int>(std::thread::hardware_concurrency());
 #endif
   detail::blas_single_threaded();
-  return std::max(1, n);
+  return std::min(kMaxThreads, std::max(1, n));
 }
 std::atomic<int>& budget() {
   static std::atomic<int> n{initial_threads()};
   return n;
 }
+// Settle the budget (and the BLAS's single thread) when the library loads, before any call.
+const int loaded = (budget(), 0);
 }  // namespace
 
 void set_num_threads(int n) {
-  if (n < 1)
-    throw std::invalid_argument("set_num_threads: n must be >= 1, got " + std::to_string(n));
+  if (n < 1 || n > kMaxThreads)
+    throw std::invalid_argument("set_num_threads: n must be in [1, " + std::to_string(kMaxThreads) +
+                                "], got " + std::to_string(n));
   budget().store(n);
 }
 

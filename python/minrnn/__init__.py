@@ -13,9 +13,13 @@ __all__ = ["RNN", "GRU", "LSTM", "MGU", "MinGRU", "MinLSTM", "RNNCell", "GRUCell
 
 
 def set_num_threads(n):
-    """Set the one thread budget shared by minrnn's OpenMP kernels and its BLAS calls."""
+    """Set the one thread budget shared by minrnn's OpenMP kernels and its BLAS calls
+    (1 to 1024; more threads than cores only adds waiting)."""
     from ._checks import positive_int
-    _core.set_num_threads(positive_int("n", n))
+    n = positive_int("n", n)
+    if n > 1024:
+        raise ValueError(f"n must be at most 1024, got {n}")
+    _core.set_num_threads(n)
 
 
 def get_num_threads():
