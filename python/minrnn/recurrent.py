@@ -5,6 +5,8 @@ them (num_layers, bidirectional, dropout between layers) and keeps PyTorch's par
 names (weight_ih_l0, weight_hh_l1_reverse, ...) so that a state_dict loads unchanged.
 The maths of each cell is DESIGN.md §3.
 """
+import numbers
+
 import numpy as np
 
 from . import _core
@@ -38,7 +40,7 @@ class _Recurrent:
         self.num_layers = positive_int("num_layers", num_layers)
         self.bias = bool(bias)
         self.batch_first = bool(batch_first)
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0 <= dropout < 1:
             raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
         self.dropout = float(dropout)
         self.bidirectional = bool(bidirectional)
