@@ -34,3 +34,5 @@ def test_single_row_product_float32(rng, N, K):
     w = rng.normal(size=(N, K)).astype(np.float32)
     want = x.astype(np.float64) @ w.astype(np.float64).T
     np.testing.assert_allclose(_core.linear_forward(x, w, None), want, rtol=1e-5, atol=1e-5 * np.sqrt(K))
+    b = rng.normal(size=N).astype(np.float32)  # the bias is seeded, then accumulated onto
+    np.testing.assert_allclose(_core.linear_forward(x, w, b), want + b, rtol=1e-5, atol=1e-5 * np.sqrt(K))

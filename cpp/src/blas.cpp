@@ -50,8 +50,8 @@ static void blas_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, F alpha
   // A single row or column is a matrix-vector product: OpenBLAS's gemm would pack the
   // whole other matrix for it (50 us for 256 x 512, against 3 us as a gemv).
   if (M == 1) {  // C (1 x N) = a op(B): with B stored N x K (tb) it is B a, else B^T a
-    if (tb && !ta && alpha == F(1) && beta == F(0) && std::is_same_v<F, float>)
-      return kernels<F>().gemv_rows(B, ldb, A, C, N, K);  // row dot products: our own kernel
+    if (tb && !ta && alpha == F(1) && (beta == F(0) || beta == F(1)) && std::is_same_v<F, float>)
+      return kernels<F>().gemv_rows(B, ldb, A, C, N, K, beta == F(1));  // row dot products: ours
     return blas_gemv(!tb, tb ? N : K, tb ? K : N, alpha, B, ldb, A, ta ? lda : 1, beta, C, 1);
   }
   if (N == 1)  // C (M x 1) = op(A) b

@@ -22,7 +22,9 @@ MINRNN_INLINE F dot(const F* __restrict w, const F* __restrict x, int64_t K) {
 }  // namespace
 
 template <class F>
-void gemv_rows(const F* W, int64_t ldw, const F* x, F* y, int64_t N, int64_t K) {
+void gemv_rows(const F* W, int64_t ldw, const F* x, F* y, int64_t N, int64_t K, bool accumulate) {
+  // accumulate: y += W x (y is read only then, so an uninitialised y is fine otherwise)
+  const F keep = accumulate ? F(1) : F(0);
   int64_t n = 0;
 #if defined(__AVX2__) && defined(__FMA__)
   if constexpr (sizeof(F) == 4) {
@@ -41,14 +43,15 @@ void gemv_rows(const F* W, int64_t ldw, const F* x, F* y, int64_t N, int64_t K) 
       __m256 r = _mm256_add_ps(_mm256_permute2f128_ps(s0, s1, 0x20), _mm256_permute2f128_ps(s0, s1, 0x31));
       alignas(32) float out[8];
       _mm256_store_ps(out, r);
-      for (int j = 0; j < 8; ++j) y[n + j] = out[j] + dot(w + j * ldw + K8, x + K8, K - K8);
+      for (int j = 0; j < 8; ++j)
+        y[n + j] = out[j] + dot(w + j * ldw + K8, x + K8, K - K8) + (accumulate ? keep * y[n + j] : F(0));
     }
   }
 #endif
-  for (; n < N; ++n) y[n] = dot(W + n * ldw, x, K);
+  for (; n < N; ++n) y[n] = dot(W + n * ldw, x, K) + (accumulate ? keep * y[n] : F(0));
 }
 
-template void gemv_rows<float>(const float*, int64_t, const float*, float*, int64_t, int64_t);
-template void gemv_rows<double>(const double*, int64_t, const double*, double*, int64_t, int64_t);
+template void gemv_rows<float>(const float*, int64_t, const float*, float*, int64_t, int64_t, bool);
+template void gemv_rows<double>(const double*, int64_t, const double*, double*, int64_t, int64_t, bool);
 
 }  // namespace minrnn::MINRNN_ISA

@@ -39,9 +39,10 @@
   void classic_step_forward(Cell cell, int stage, const detail::StepForward<F>& s);           \
   template <class F>                                                                            \
   void classic_step_backward(Cell cell, int stage, const detail::StepBackward<F>& s);         \
-  /* y = W x, W row-major (N, K) with row stride ldw */                                       \
+  /* y = W x (or y += W x), W row-major (N, K) with row stride ldw */                         \
   template <class F>                                                                            \
-  void gemv_rows(const F* W, int64_t ldw, const F* x, F* y, int64_t N, int64_t K);             \
+  void gemv_rows(const F* W, int64_t ldw, const F* x, F* y, int64_t N, int64_t K,              \
+                 bool accumulate);                                                              \
   }
 
 MINRNN_DECLARE_KERNELS(isa_base)
