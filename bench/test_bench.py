@@ -9,6 +9,8 @@ import pytest
 
 import minrnn
 
+from minrnn.__main__ import train_step  # forward(train=True), then backward
+
 LAYER_SHAPES = [(1, 1024, 256, 256), (16, 512, 256, 256), (16, 1024, 256, 256)]
 SCAN_SHAPES = [(1, 1_000_000, 1), (1, 250_000, 64), (16, 1024, 256)]
 
@@ -39,12 +41,7 @@ def test_layer(benchmark, rng, shape, cell, what):
         w = m.state_dict()["weight_ih_l0"]
         benchmark(minrnn._core.linear_forward, x.reshape(B * T, D), w, None)
     else:
-        dy = np.ones((B, T, H), np.float32)
-
-        def fb():
-            m.forward(x, train=True)
-            return m.backward(dy)
-        benchmark(fb)
+        benchmark(train_step, m, x, np.ones((B, T, H), np.float32))
 
 
 @pytest.mark.parametrize("shape", LAYER_SHAPES, ids=str)
@@ -85,12 +82,7 @@ def test_classic(benchmark, rng, shape, cell, what):
     if what == "forward":
         benchmark(m, x)
     else:
-        dy = np.ones((B, T, H), np.float32)
-
-        def fb():
-            m.forward(x, train=True)
-            return m.backward(dy)
-        benchmark(fb)
+        benchmark(train_step, m, x, np.ones((B, T, H), np.float32))
 
 
 @pytest.mark.parametrize("shape", CLASSIC_SHAPES, ids=str)
