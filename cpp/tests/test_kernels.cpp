@@ -1,0 +1,103 @@
+// C++ tests of the core without Python: the public API against plain loops (float64).
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "minrnn/minrnn.h"
+
+namespace {
+int failures = 0;
+
+void expect_close(const char* what, const std::vector<double>& got,
+                  const std::vector<double>& want, double tol) {
+  double worst = 0;
+  for (size_t i = 0; i < got.size(); ++i) worst = std::fmax(worst, std::fabs(got[i] - want[i]));
+  if (got.size() != want.size() || !(worst <= tol)) {
+    std::printf("FAIL %s: max error %g > %g\n", what, worst, tol);
+    ++failures;
+  } else {
+    std::printf("ok   %s (max error %.1e)\n", what, worst);
+  }
+}
+
+std::vector<double> random(std::mt19937& g, size_t n, double lo, double hi) {
+  std::uniform_real_distribution<double> d(lo, hi);
+  std::vector<double> v(n);
+  for (auto& x : v) x = d(g);
+  return v;
+}
+
+double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
+
+void test_scan(std::mt19937& g, minrnn::ScanMode mode, const char* name) {
+  const int64_t B = 3, T = 2000, C = 5;
+  auto a = random(g, B * T * C, 0.5, 1.0), b = random(g, B * T * C, -1, 1), h0 = random(g, B * C, -1, 1);
+  std::vector<double> h(B * T * C), want(B * T * C);
+  minrnn::scan_forward<double>(a.data(), b.data(), h0.data(), h.data(), B, T, C, mode);
+  for (int64_t n = 0; n < B; ++n)
+    for (int64_t c = 0; c < C; ++c) {
+      double s = h0[n * C + c];
+      for (int64_t t = 0; t < T; ++t) {
+        const int64_t i = (n * T + t) * C + c;
+        s = a[i] * s + b[i];
+        want[i] = s;
+      }
+    }
+  expect_close(name, h, want, 1e-10);
+}
+
+// One GRU layer (PyTorch's reset-after form) against the equations.
+void test_gru(std::mt19937& g) {
+  const int64_t B = 2, T = 7, D = 3, H = 4;
+  auto x = random(g, B * T * D, -1, 1), wi = random(g, 3 * H * D, -0.5, 0.5),
+       wh = random(g, 3 * H * H, -0.5, 0.5), bi = random(g, 3 * H, -0.5, 0.5),
+       bh = random(g, 3 * H, -0.5, 0.5);
+  std::vector<double> y(B * T * H), hn(B * H), want(B * T * H);
+  minrnn::recurrent_forward<double>(minrnn::Cell::GRU, x.data(), wi.data(), wh.data(), bi.data(),
+                                    bh.data(), nullptr, nullptr, y.data(), hn.data(), nullptr,
+                                    nullptr, nullptr, B, T, D, H, false);
+  for (int64_t n = 0; n < B; ++n) {
+    std::vector<double> h(H, 0.0), hx(3 * H), hh(3 * H);
+    for (int64_t t = 0; t < T; ++t) {
+      for (int64_t r = 0; r < 3 * H; ++r) {
+        hx[r] = bi[r], hh[r] = bh[r];
+        for (int64_t k = 0; k < D; ++k) hx[r] += wi[r * D + k] * x[(n * T + t) * D + k];
+        for (int64_t k = 0; k < H; ++k) hh[r] += wh[r * H + k] * h[k];
+      }
+      for (int64_t c = 0; c < H; ++c) {
+        const double rg = sigmoid(hx[c] + hh[c]), z = sigmoid(hx[H + c] + hh[H + c]);
+        const double nn = std::tanh(hx[2 * H + c] + rg * hh[2 * H + c]);
+        want[(n * T + t) * H + c] = (1 - z) * nn + z * h[c];
+      }
+      for (int64_t c = 0; c < H; ++c) h[c] = want[(n * T + t) * H + c];
+    }
+  }
+  expect_close("recurrent_forward GRU", y, want, 1e-12);
+}
+
+void test_errors() {
+  bool threw = false;
+  try {
+    minrnn::scan_forward<float>(nullptr, nullptr, nullptr, nullptr, 1, 5, 1, minrnn::ScanMode::Auto);
+  } catch (const std::invalid_argument&) {
+    threw = true;
+  }
+  std::printf("%s  null pointers refused\n", threw ? "ok  " : "FAIL");
+  failures += !threw;
+}
+}  // namespace
+
+int main() {
+  std::mt19937 g(7);
+  for (int threads : {1, 2}) {
+    minrnn::set_num_threads(threads);
+    test_scan(g, minrnn::ScanMode::Sequential, "scan_forward sequential");
+    test_scan(g, minrnn::ScanMode::Parallel, "scan_forward parallel");
+    test_gru(g);
+  }
+  test_errors();
+  std::printf("%d failed\n", failures);
+  return failures ? 1 : 0;
+}
