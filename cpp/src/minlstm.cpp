@@ -41,7 +41,8 @@ struct MinLSTMForwardOp {
 };
 
 // With s = f + i: df' = g h_{t-1}, di' = g h~, dh~ = g i';
-// df = i (df' - di') / s^2, di = f (di' - df') / s^2 (the quotient rule).
+// df = i (df' - di') / s^2, di = f (di' - df') / s^2 (the quotient rule), and each
+// through its sigmoid: dpf = f(1-f) df.
 template <class F, Candidate CA>
 struct MinLSTMBackwardOp {
   const F *proj, *bias, *h0, *y, *dy, *dhn, *zeros;
@@ -61,10 +62,13 @@ struct MinLSTMBackwardOp {
       const F i = sigmoid(pi[c] + bi[c]);
       const F x = ph[c] + bh[c];
       const F inv = F(1) / (f + i);
-      const F q = g * (hprev[c] - candidate<CA>(x)) * inv * inv;
-      dpf[c] = i * q * f * (F(1) - f);
-      dpi[c] = -f * q * i * (F(1) - i);
-      dph[c] = g * i * inv * candidate_grad<CA>(x);
+      // i f / s^2 as (i/s)(f/s): both factors are in [0, 1], while 1/s^2 alone overflows
+      // float when both gates saturate near 0.
+      const F fn = f * inv, in = i * inv;
+      const F e = g * (hprev[c] - candidate<CA>(x));
+      dpf[c] = fn * in * (F(1) - f) * e;
+      dpi[c] = -fn * in * (F(1) - i) * e;
+      dph[c] = g * in * candidate_grad<CA>(x);
     }
   };
   Row at(int64_t n, int64_t t) const {
