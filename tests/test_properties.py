@@ -1,0 +1,56 @@
+"""Random configurations of every layer against the float64 references (hypothesis)."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import minrnn
+
+import reference as ref
+
+CELLS = ["rnn_tanh", "rnn_relu", "lstm", "gru", "gru_reset_before", "mgu", "mingru", "minlstm"]
+
+
+def build(cell, D, H, **kw):
+    if cell.startswith("rnn"):
+        return minrnn.RNN(D, H, nonlinearity=cell[4:], **kw)
+    if cell == "gru_reset_before":
+        return minrnn.GRU(D, H, reset_after=False, **kw)
+    cls = {"lstm": minrnn.LSTM, "gru": minrnn.GRU, "mgu": minrnn.MGU, "mingru": minrnn.MinGRU,
+           "minlstm": minrnn.MinLSTM}[cell]
+    return cls(D, H, **kw)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cell=st.sampled_from(CELLS), layers=st.integers(1, 2), bidir=st.booleans(),
+       batch_first=st.booleans(), bias=st.booleans(), B=st.integers(0, 3), T=st.integers(0, 6),
+       D=st.integers(1, 5), H=st.integers(1, 9), with_h0=st.booleans(), threads=st.integers(1, 3),
+       seed=st.integers(0, 2**16))
+def test_random_configurations(cell, layers, bidir, batch_first, bias, B, T, D, H, with_h0,
+                               threads, seed):
+    minrnn.set_num_threads(threads)
+    rng = np.random.default_rng(seed)
+    m = build(cell, D, H, num_layers=layers, bidirectional=bidir, batch_first=batch_first,
+              bias=bias, seed=seed, dtype=np.float64)
+    L = layers * (2 if bidir else 1)
+    x = rng.normal(size=(B, T, D))
+    h0 = rng.uniform(0.1, 0.9, (L, B, H)) if with_h0 else None
+    c0 = rng.normal(size=(L, B, H)) if with_h0 and cell == "lstm" else None
+    xin = x if batch_first else x.transpose(1, 0, 2)
+    y, hn = m.forward(xin, h0, c0, train=True)
+    if cell == "lstm":
+        hn, cn = hn
+    if T == 0:  # an empty sequence leaves the state where it was
+        np.testing.assert_array_equal(hn, h0 if with_h0 else np.zeros((L, B, H)))
+    elif B:
+        wy, whn, wcn = ref.stack(m, x, h0, c0)
+        np.testing.assert_allclose(y if batch_first else y.transpose(1, 0, 2), wy, rtol=1e-9, atol=1e-11)
+        np.testing.assert_allclose(hn, whn, rtol=1e-9, atol=1e-11)
+        if cell == "lstm":
+            np.testing.assert_allclose(cn, wcn, rtol=1e-9, atol=1e-11)
+    assert y.shape == xin.shape[:2] + (H * (2 if bidir else 1),)
+    assert hn.shape == (L, B, H)
+    dx = m.backward(np.ones_like(y))[0]
+    assert dx.shape == xin.shape and np.all(np.isfinite(dx))
+    for name, g in m.grads.items():
+        assert g.shape == m.parameters()[name].shape and np.all(np.isfinite(g)), name
