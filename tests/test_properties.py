@@ -54,3 +54,40 @@ def test_random_configurations(cell, layers, bidir, batch_first, bias, B, T, D, 
     assert dx.shape == xin.shape and np.all(np.isfinite(dx))
     for name, g in m.grads.items():
         assert g.shape == m.parameters()[name].shape and np.all(np.isfinite(g)), name
+
+
+def arrays():
+    dtypes = st.sampled_from([np.float32, np.float64, np.float16, np.int32, np.bool_, np.complex64])
+    shapes = st.lists(st.integers(0, 4), min_size=0, max_size=4)
+    return st.builds(lambda shape, dt: np.ones(shape, dtype=dt), shapes, dtypes)
+
+
+LAYERS = [lambda: minrnn.GRU(3, 4, num_layers=2), lambda: minrnn.LSTM(3, 4, bidirectional=True),
+          lambda: minrnn.MinGRU(3, 4, batch_first=False), lambda: minrnn.RNN(3, 4),
+          lambda: minrnn.MGU(3, 4), lambda: minrnn.GRUCell(3, 4), lambda: minrnn.LSTMCell(3, 4)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(which=st.integers(0, len(LAYERS) - 1), x=arrays(), h=st.one_of(st.none(), arrays()),
+       dy=arrays())
+def test_bad_input_raises_only_documented_errors(which, x, h, dy):
+    """Whatever arrays arrive, the answer is a result or a TypeError / ValueError."""
+    layer = LAYERS[which]()
+    try:
+        layer(x, h) if not isinstance(layer, minrnn.LSTMCell) else layer(x, None if h is None else (h, h))
+    except (TypeError, ValueError):
+        pass
+    if hasattr(layer, "backward"):
+        try:
+            layer.forward(x, h, (h if isinstance(layer, minrnn.LSTM) else None), train=True)
+            layer.backward(dy)
+        except (TypeError, ValueError):
+            pass
+        try:
+            layer.step(x, h)
+        except (TypeError, ValueError):
+            pass
+    try:
+        minrnn.scan.linear(x, dy, h)
+    except (TypeError, ValueError):
+        pass
