@@ -160,3 +160,5 @@ def test_out_parameter(rng):
         scan.linear(a, b, out=np.empty((2, 49, 3), np.float32))
     with pytest.raises(TypeError, match="out"):
         scan.linear(a, b, out=np.empty((2, 50, 6), np.float32)[..., ::2])
+    with pytest.raises(ValueError, match="share memory"):
+        scan.linear(a, b, out=a)

@@ -66,6 +66,8 @@ def linear(a, b, h0=None, mode="auto", out=None):
             raise TypeError(f"out must be a writeable C-contiguous {a.dtype} array, got "
                             f"{type(out).__name__}" + (f" of dtype {out.dtype}" if isinstance(out, np.ndarray) else ""))
         check_shape("out", out, a.shape if batched else a.shape[1:])
+        if any(np.shares_memory(out, v) for v in (a, b) + ((h0,) if h0 is not None else ())):
+            raise ValueError("out must not share memory with a, b or h0")
         out3 = out if batched else out[None]
         _core.scan_forward(a, b, h0, m, out3)
         return out
