@@ -324,3 +324,16 @@ def test_large_inputs_stay_finite(rng, cell):
     dx = m.backward(np.ones_like(y))[0]
     assert np.all(np.isfinite(dx))
     assert all(np.all(np.isfinite(g)) for g in m.grads.values())
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_step_with_time_first_layers(rng, cell):
+    """step takes (B, D) whatever the layer's sequence layout."""
+    m = make(cell, 3, 4, num_layers=2, batch_first=False)
+    x = rng.normal(size=(5, 2, 3))  # (T, B, D)
+    y, hn, _ = run(m, x, None, None)
+    state = m.initial_state(batch=2)
+    for t in range(5):
+        yt, state = m.step(x[t], state)
+        np.testing.assert_allclose(yt, y[t], rtol=1e-12)
+    np.testing.assert_allclose(state[0] if isinstance(state, tuple) else state, hn, rtol=1e-12)

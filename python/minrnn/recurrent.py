@@ -271,20 +271,31 @@ class _Recurrent:
         if x_t.ndim not in (1, 2) or x_t.shape[-1] != self.input_size:
             raise ValueError(f"x_t has shape {shape_str(x_t.shape)}, expected (B, {self.input_size}) "
                              f"or ({self.input_size},)")
-        x = x_t[:, None] if x_t.ndim == 2 else x_t[None]
-        B = x_t.shape[0] if x_t.ndim == 2 else 1
+        batched = x_t.ndim == 2
+        B = x_t.shape[0] if batched else 1
         if self._has_c and state is not None:
             if not isinstance(state, tuple) or len(state) != 2:
                 raise TypeError(f"the LSTM state is a pair (h, c), got {type(state).__name__}")
-            h0 = self._state("state[0]", state[0], B, x_t.ndim == 2)
-            c0 = self._state("state[1]", state[1], B, x_t.ndim == 2)
+            h0 = self._state("state[0]", state[0], B, batched)
+            c0 = self._state("state[1]", state[1], B, batched)
         else:
-            h0, c0 = self._state("state", state, B, x_t.ndim == 2), None
-        if x_t.ndim == 1:  # back to the unbatched layout forward expects
-            h0 = None if h0 is None else h0[:, 0]
-            c0 = None if c0 is None else c0[:, 0]
-        y, new = self.forward(x, h0, c0)
-        return (y[:, 0] if x_t.ndim == 2 else y[0]), new
+            h0, c0 = self._state("state", state, B, batched), None
+        # Layer by layer, straight to the kernels with T = 1 (the layout of a whole
+        # sequence, batch_first or not, plays no part in one step).
+        L, H = self.num_layers, self.hidden_size
+        hn = np.empty((L, B, H), self.dtype)
+        cn = np.empty((L, B, H), self.dtype) if self._has_c else None
+        inp = x_t.reshape(B, 1, self.input_size)
+        for layer in range(L):
+            inp, h, c, _ = self._unit_forward(f"_l{layer}", False, inp,
+                                              None if h0 is None else h0[layer],
+                                              None if c0 is None else c0[layer], False)
+            hn[layer] = h
+            if cn is not None:
+                cn[layer] = c
+        y_t = inp[:, 0] if batched else inp[0, 0]
+        new = self._state_out(hn, batched)
+        return y_t, ((new, self._state_out(cn, batched)) if self._has_c else new)
 
 
 class _ClassicRecurrent(_Recurrent):
