@@ -337,3 +337,13 @@ def test_step_with_time_first_layers(rng, cell):
         yt, state = m.step(x[t], state)
         np.testing.assert_allclose(yt, y[t], rtol=1e-12)
     np.testing.assert_allclose(state[0] if isinstance(state, tuple) else state, hn, rtol=1e-12)
+
+
+def test_inference_between_forward_and_backward_keeps_the_training_state(rng):
+    m = make("gru", 3, 4)
+    x = rng.normal(size=(2, 5, 3))
+    y, _ = m.forward(x, train=True)
+    dx = m.backward(np.ones_like(y))[0]
+    m.forward(x, train=True)
+    m(rng.normal(size=(1, 2, 3)))  # inference on something else
+    np.testing.assert_array_equal(m.backward(np.ones_like(y))[0], dx)

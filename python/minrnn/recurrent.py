@@ -202,7 +202,8 @@ class _Recurrent:
             else:
                 masks.append(None)
             inp = out
-        self._cache = (batched, B, T, caches, masks) if train else None
+        if train:  # an inference call in between leaves the last training call's state
+            self._cache = (batched, B, T, caches, masks)
         y = self._output(inp, batched)
         if self._has_c:
             return y, (self._state_out(hn, batched), self._state_out(cn, batched))
