@@ -31,27 +31,29 @@ void check_layer(const char* fn, Cell cell, const F* x, const F* w_ih, const F* 
                  int64_t B, int64_t T, int64_t D, int64_t H) {
   const int c = static_cast<int>(cell);
   if (c < 0 || c > 5) throw std::invalid_argument(std::string(fn) + ": unknown cell " + std::to_string(c));
-  const int64_t GH = cell_gates(cell) * H;
+  const int64_t GH = cell_gates(cell) * H, SH = cell_store(cell) * H;
+  // Each product is checked on its own: one zero size must not hide an overflow of another.
+  for (auto dims : {std::initializer_list<int64_t>{B, T}, {T, GH}, {T, SH}, {T, D}, {B, GH},
+                    {B, D}, {GH, D + H}})
+    detail::checked_product(fn, dims);
   detail::checked_product(fn, {B, T, GH});
   detail::checked_product(fn, {B, T, D});
-  detail::checked_product(fn, {B, T, cell_store(cell) * H});
-  detail::checked_product(fn, {GH, D + H});
-  // Rows of a step sit T*G*H apart and the BLAS takes 32-bit strides; refuse here what it
-  // would refuse inside the threads of the time loop.
-  const int64_t widest = T * (GH > cell_store(cell) * H ? GH : cell_store(cell) * H);
-  if (widest > 2147483647 || D > 2147483647)
-    throw std::overflow_error(std::string(fn) + ": T * " + std::to_string(widest / (T ? T : 1)) +
-                              " = " + std::to_string(widest) +
-                              " exceeds the 32-bit BLAS; run the sequence in chunks, carrying h_n");
+  // Rows of a step sit T*G*H apart, all B*T rows go through one GEMM, and the BLAS takes
+  // 32-bit sizes and strides: refuse here what it would refuse inside the time loop's
+  // threads, where an exception cannot be caught.
+  const int64_t widest = T * (GH > SH ? GH : SH);
+  if (widest > 2147483647 || D > 2147483647 || B * T > 2147483647)
+    throw std::overflow_error(std::string(fn) + ": T * G * H = " + std::to_string(widest) +
+                              ", B * T = " + std::to_string(B * T) +
+                              " exceed the 32-bit BLAS; run the sequence in chunks, carrying h_n");
   for (auto [name, p, n] : {std::tuple<const char*, const void*, int64_t>{"x", x, B * T * D},
                             {"w_ih", w_ih, GH * D}, {"w_hh", w_hh, GH * H}, {"y", y, B * T * H}})
     detail::check_ptr(fn, name, p, n);
 }
 
 // Where step s of the walk reads h_{t-1} (and, for LSTM in backward, c_{t-1}).
-template <class F>
 struct Walk {
-  int64_t T, H;
+  int64_t T;
   bool reverse;
   int64_t t(int64_t s) const { return reverse ? T - 1 - s : s; }
   int64_t prev(int64_t s) const { return reverse ? T - s : s - 1; }  // time of the previous step
@@ -95,7 +97,8 @@ void split_rows(const Step& st, int nt, bool split, Fn&& fn) {
 }
 
 // The channels [ch0, ch1) of the calling thread of a team (all of them outside a team):
-// equal slices cut at multiples of 8, for whole vectors.
+// equal slices cut at multiples of 16 elements, so that two threads never write the same
+// 64-byte cache line of a row.
 std::pair<int64_t, int64_t> team_channels(bool team, int64_t H) {
 #ifdef _OPENMP
   const int tid = team ? omp_get_thread_num() : 0, nth = team ? omp_get_num_threads() : 1;
@@ -103,8 +106,8 @@ std::pair<int64_t, int64_t> team_channels(bool team, int64_t H) {
   const int tid = 0, nth = 1;
   (void)team;
 #endif
-  const int64_t ch0 = (H * tid / nth) & ~int64_t(7);
-  const int64_t ch1 = tid + 1 == nth ? H : (H * (tid + 1) / nth) & ~int64_t(7);
+  const int64_t ch0 = (H * tid / nth) & ~int64_t(15);
+  const int64_t ch1 = tid + 1 == nth ? H : (H * (tid + 1) / nth) & ~int64_t(15);
   return {ch0, ch1};
 }
 
@@ -140,6 +143,7 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
                        F* store, int64_t B, int64_t T, int64_t D, int64_t H, bool reverse) {
   const char* fn = "recurrent_forward";
   check_layer(fn, cell, x, w_ih, w_hh, y, B, T, D, H);
+  if (B == 0) return;  // nothing to walk, nothing to write
   const int64_t G = cell_gates(cell), GH = G * H, SH = cell_store(cell) * H;
   if (!xp) xp = detail::workspace<F>(4, B * T * GH);
   const bool lstm = cell == Cell::LSTM;
@@ -151,7 +155,7 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
   if (lstm && c0) std::memcpy(cbuf.data(), c0, sizeof(F) * B * H);
   const F* bhh = b_hh ? b_hh : zeros.data();
 
-  const Walk<F> walk{T, H, reverse};
+  const Walk walk{T, reverse};
   const int nt = get_num_threads();
   // One team of threads walks every step: each thread owns a slice of the channels,
   // multiplies only its rows of W_hh (which then stay in its own cache) and runs the
@@ -245,6 +249,12 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
   const char* fn = "recurrent_backward";
   check_layer(fn, cell, x, w_ih, w_hh, y, B, T, D, H);
   const int64_t G = cell_gates(cell), GH = G * H, SH = cell_store(cell) * H;
+  if (B == 0) {  // no rows: the weight gradients are zero
+    for (F* p : {dw_ih, dw_hh}) std::memset(p, 0, sizeof(F) * GH * (p == dw_ih ? D : H));
+    for (F* p : {db_ih, db_hh})
+      if (p) std::memset(p, 0, sizeof(F) * GH);
+    return;
+  }
   for (auto [name, p, n] : {std::tuple<const char*, const void*, int64_t>{"dy", dy, B * T * H},
                             {"store", store, B * T * SH}, {"dx", dx, B * T * D},
                             {"dw_ih", dw_ih, GH * D}, {"dw_hh", dw_hh, GH * H}})
@@ -259,7 +269,7 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
   if (dhn) std::memcpy(carry.data(), dhn, sizeof(F) * B * H);
   if (lstm && dcn) std::memcpy(carry_c.data(), dcn, sizeof(F) * B * H);
 
-  const Walk<F> walk{T, H, reverse};
+  const Walk walk{T, reverse};
   const int64_t G1 = GH - H;
   const auto& kern = detail::kernels<F>();
   const int nt = get_num_threads();
