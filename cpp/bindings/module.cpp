@@ -256,6 +256,100 @@ py::tuple linear_backward(const Arr<F>& x, const Arr<F>& w, const Arr<F>& dy) {
   return py::make_tuple(dx, dw, db);
 }
 
+using Ids = py::array_t<int64_t, py::array::c_style>;
+
+template <class F>
+Arr<F> embedding_forward(const Ids& ids, const Arr<F>& table) {
+  const char* fn = "embedding_forward";
+  if (ids.ndim() != 1 || table.ndim() != 2)
+    throw py::value_error(std::string(fn) + ": ids must be 1-D and weight 2-D");
+  const int64_t N = ids.shape(0), V = table.shape(0), E = table.shape(1);
+  auto out = empty<F>({N, E});
+  F* op = out.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    minrnn::embedding_forward<F>(ids.data(), table.data(), op, N, V, E);
+  }
+  return out;
+}
+
+template <class F>
+Arr<F> embedding_backward(const Ids& ids, const Arr<F>& dout, int64_t V) {
+  const char* fn = "embedding_backward";
+  if (ids.ndim() != 1 || dout.ndim() != 2 || V < 1)
+    throw py::value_error(std::string(fn) + ": ids must be 1-D, dout 2-D and V >= 1");
+  const int64_t N = ids.shape(0), E = dout.shape(1);
+  expect<F>(fn, "dout", dout, {N, E});
+  auto dtable = empty<F>({V, E});
+  F* dp = dtable.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    minrnn::embedding_backward<F>(ids.data(), dout.data(), dp, N, V, E);
+  }
+  return dtable;
+}
+
+template <class F>
+py::tuple cross_entropy_forward(const Arr<F>& logits, const Ids& targets, int64_t ignore_index) {
+  const char* fn = "cross_entropy_forward";
+  if (logits.ndim() != 2) throw py::value_error(std::string(fn) + ": logits must be 2-D");
+  const int64_t N = logits.shape(0), V = logits.shape(1);
+  if (targets.ndim() != 1 || targets.shape(0) != N)
+    throw py::value_error(std::string(fn) + ": targets must be 1-D with one entry per row");
+  auto row_loss = empty<F>({N}), lse = empty<F>({N});
+  F *rp = row_loss.mutable_data(), *lp = lse.mutable_data();
+  double loss;
+  int64_t count;
+  {
+    py::gil_scoped_release nogil;
+    loss = minrnn::cross_entropy_forward<F>(logits.data(), targets.data(), rp, lp, N, V,
+                                           ignore_index, &count);
+  }
+  return py::make_tuple(loss, count, row_loss, lse);
+}
+
+template <class F>
+Arr<F> cross_entropy_backward(const Arr<F>& logits, const Ids& targets, const Arr<F>& lse,
+                              int64_t ignore_index, double scale) {
+  const char* fn = "cross_entropy_backward";
+  if (logits.ndim() != 2) throw py::value_error(std::string(fn) + ": logits must be 2-D");
+  const int64_t N = logits.shape(0), V = logits.shape(1);
+  if (targets.ndim() != 1 || targets.shape(0) != N)
+    throw py::value_error(std::string(fn) + ": targets must be 1-D with one entry per row");
+  expect<F>(fn, "lse", lse, {N});
+  auto d = empty<F>({N, V});
+  F* dp = d.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    minrnn::cross_entropy_backward<F>(logits.data(), targets.data(), lse.data(), dp, N, V,
+                                      ignore_index, scale);
+  }
+  return d;
+}
+
+template <class F>
+double mse_forward(const Arr<F>& pred, const Arr<F>& target) {
+  if (pred.size() != target.size())
+    throw py::value_error("mse_forward: pred and target must have the same size");
+  const int64_t n = pred.size();
+  py::gil_scoped_release nogil;
+  return minrnn::mse_forward<F>(pred.data(), target.data(), n);
+}
+
+template <class F>
+Arr<F> mse_backward(const Arr<F>& pred, const Arr<F>& target, double scale) {
+  if (pred.size() != target.size())
+    throw py::value_error("mse_backward: pred and target must have the same size");
+  const int64_t n = pred.size();
+  auto d = empty<F>({n});
+  F* dp = d.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    minrnn::mse_backward<F>(pred.data(), target.data(), dp, n, scale);
+  }
+  return d;
+}
+
 minrnn::Cell to_cell(int c) {
   if (c < 0 || c > 5) throw py::value_error("cell must be 0..5 (rnn_tanh, rnn_relu, lstm, gru, gru_reset_before, mgu)");
   return static_cast<minrnn::Cell>(c);
@@ -346,6 +440,15 @@ void register_dtype(py::module_& m) {
         py::arg("weight_ih"), py::arg("weight_hh"), py::arg("h0"), py::arg("c0"), py::arg("store"),
         py::arg("y"), py::arg("dy"), py::arg("dh_n"), py::arg("dc_n"), py::arg("reverse"),
         py::arg("bias"));
+  m.def("embedding_forward", &embedding_forward<F>, py::arg("ids"), py::arg("weight"));
+  m.def("embedding_backward", &embedding_backward<F>, py::arg("ids"), py::arg("dout"),
+        py::arg("num_embeddings"));
+  m.def("cross_entropy_forward", &cross_entropy_forward<F>, py::arg("logits"), py::arg("targets"),
+        py::arg("ignore_index"));
+  m.def("cross_entropy_backward", &cross_entropy_backward<F>, py::arg("logits"),
+        py::arg("targets"), py::arg("lse"), py::arg("ignore_index"), py::arg("scale"));
+  m.def("mse_forward", &mse_forward<F>, py::arg("pred"), py::arg("target"));
+  m.def("mse_backward", &mse_backward<F>, py::arg("pred"), py::arg("target"), py::arg("scale"));
   m.def("linear_backward", &linear_backward<F>, py::arg("x"), py::arg("weight"), py::arg("dy"));
   m.def("linear_forward", &linear_forward<F>, py::arg("x"), py::arg("weight"), py::arg("bias"));
   m.def("scan_forward", &scan_forward<F>, py::arg("a"), py::arg("b"), py::arg("h0"), py::arg("mode"),

@@ -3,13 +3,23 @@
 import scipy_openblas32 as _openblas  # noqa: F401
 
 from . import _core, scan
+from .checkpoint import CheckpointError
+from .data import Vocab
+from .layers import Embedding, Linear
+from .losses import CrossEntropyLoss, MSELoss, cross_entropy, mse
+from .model import LanguageModel
+from .optim import SGD, Adagrad, Adam, AdamW, clip_grad_norm, clip_grad_value
 from .recurrent import (GRU, LSTM, MGU, RNN, GRUCell, LSTMCell, MGUCell, MinGRU, MinGRUCell,
                         MinLSTM, MinLSTMCell, RNNCell)
+from .train import Trainer, TrainingError
 
 __version__ = "0.1.0"
 __all__ = ["RNN", "GRU", "LSTM", "MGU", "MinGRU", "MinLSTM", "RNNCell", "GRUCell", "LSTMCell",
-           "MGUCell", "MinGRUCell", "MinLSTMCell", "scan", "set_num_threads", "get_num_threads",
-           "simd_level", "release_workspace"]
+           "MGUCell", "MinGRUCell", "MinLSTMCell", "Embedding", "Linear", "CrossEntropyLoss",
+           "MSELoss", "cross_entropy", "mse", "LanguageModel", "Vocab", "SGD", "Adagrad", "Adam",
+           "AdamW", "clip_grad_value", "clip_grad_norm", "Trainer", "TrainingError",
+           "CheckpointError", "scan", "set_num_threads", "get_num_threads", "simd_level",
+           "release_workspace"]
 
 
 def set_num_threads(n):

@@ -1,5 +1,8 @@
-"""Command line: ``python -m minrnn {info,bench}`` (also the ``minrnn`` console script)."""
+"""Command line: ``python -m minrnn {demo,train,sample,perplexity,info,bench}`` (also the
+``minrnn`` console script); ``--help`` on each."""
 import argparse
+import math
+import os
 import platform
 import sys
 import time
@@ -104,22 +107,283 @@ def cmd_bench(args):
     return 0
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="minrnn", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+
+# ---- language models ----
+DEMO_MODULES = ["argparse.py", "collections/__init__.py", "contextlib.py", "dataclasses.py",
+                "functools.py", "inspect.py", "random.py", "shutil.py", "string.py", "textwrap.py",
+                "typing.py", "subprocess.py", "threading.py", "tarfile.py", "enum.py", "ast.py"]
+
+
+def demo_corpus(max_chars):
+    """The running interpreter's own standard library sources: a fixed list of modules (in
+    that order), then other top-level modules in sorted order, up to max_chars."""
+    import sysconfig
+    root = sysconfig.get_paths()["stdlib"]
+    names = list(DEMO_MODULES)
+    try:
+        names += sorted(n for n in os.listdir(root) if n.endswith(".py") and n not in names)
+    except OSError:
+        pass
+    parts, total = [], 0
+    for name in names:
+        path = os.path.join(root, name)
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except (OSError, UnicodeDecodeError):
+            continue
+        parts.append(text)
+        total += len(text)
+        if total >= max_chars:
+            break
+    text = "".join(parts)[:max_chars]
+    if len(text) < 10_000:
+        raise ValueError(f"found only {len(text)} characters of standard-library source under "
+                         f"{root!r}; pass a text file to 'minrnn train' instead")
+    return text
+
+
+def read_text(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path}: is a directory, expected a text file") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read ({exc.strerror})") from None
+    if not text.strip():
+        raise ValueError(f"{path}: the text is empty")
+    return text
+
+
+def split_text(vocab, text, val_fraction):
+    """Token ids of text, the last val_fraction of them held out for validation."""
+    ids = vocab.encode(text)
+    n_val = int(len(ids) * val_fraction)
+    if val_fraction > 0 and n_val < 2:
+        raise ValueError(f"the text has {len(ids)} tokens: too few to hold out "
+                         f"{val_fraction:.0%} for validation (use --val-fraction 0)")
+    return (ids[:len(ids) - n_val], ids[len(ids) - n_val:]) if n_val else (ids, None)
+
+
+def train_model(args, text, log=print):
+    """Build (or resume) a model and a trainer from the options, then fit. Returns the trainer."""
+    minrnn.set_num_threads(args.threads)
+    if args.resume:
+        tr = minrnn.Trainer.load(args.resume)
+        vocab = tr.model.vocab
+        log(f"resuming {args.resume} at step {tr.step}")
+    else:
+        vocab = minrnn.Vocab.from_text(text, level=args.level)
+        options = {}
+        if args.cell == "rnn":
+            options["nonlinearity"] = args.nonlinearity
+        model = minrnn.LanguageModel(len(vocab), args.embed, args.hidden, cell=args.cell,
+                                     num_layers=args.layers, dropout=args.dropout, seed=args.seed,
+                                     vocab=vocab, **options)
+        opt_cls = minrnn.train.OPTIMIZERS[args.optimizer]
+        opt = opt_cls(model.parameters(), lr=args.lr)
+        tr = minrnn.Trainer(model, opt, batch_size=args.batch, seq_len=args.seq_len,
+                            clip_value=args.clip, clip_norm=args.clip_norm)
+    train_ids, val_ids = split_text(vocab, text, args.val_fraction)
+    m = tr.model
+    log(f"{m.cell} language model: {m.num_layers} layer(s), hidden {m.hidden_size}, embedding "
+        f"{m.embed_size}, {len(vocab)} {vocab.level} tokens, {m.num_parameters():,} parameters")
+    log(f"data: {len(train_ids):,} training tokens, "
+        f"{0 if val_ids is None else len(val_ids):,} validation tokens; batch {tr.batch_size} x "
+        f"{tr.seq_len} tokens per step; {minrnn.get_num_threads()} thread(s)")
+    if val_ids is not None:
+        log(f"uniform baseline: loss {math.log(len(vocab)):.3f}, perplexity {len(vocab)}")
+    t0 = time.perf_counter()
+    first = tr.step
+    tr.fit(train_ids, val_ids, steps=args.steps, eval_every=args.eval_every,
+           progress=not args.no_progress, checkpoint=args.out, log=log)
+    dt = time.perf_counter() - t0
+    done = tr.step - first
+    if done:
+        log(f"trained {done} steps in {dt:.1f} s: "
+            f"{done * tr.batch_size * tr.seq_len / dt:,.0f} tokens/s")
+    return tr
+
+
+def cmd_train(args):
+    text = read_text(args.textfile)
+    train_model(args, text)
+    if args.out:
+        print(f"saved {args.out}")
+    return 0
+
+
+def cmd_demo(args):
+    text = demo_corpus(args.chars)
+    print(f"demo: a character-level language model on {len(text):,} characters of this "
+          f"Python's standard library source")
+    tr = train_model(args, text)
+    m = tr.model
+    print(f"\nsample (temperature {args.temperature}, seed {args.seed}):")
+    t0 = time.perf_counter()
+    out = m.sample("def ", args.sample, temperature=args.temperature, seed=args.seed)
+    dt = time.perf_counter() - t0
+    print(out)
+    print(f"\n({args.sample} tokens sampled in {dt:.2f} s: {args.sample / dt:,.0f} tokens/s)")
+    if args.out:
+        print(f"saved {args.out}: try 'python -m minrnn sample {args.out}'")
+    return 0
+
+
+def cmd_sample(args):
+    minrnn.set_num_threads(args.threads)
+    m = minrnn.LanguageModel.load(args.checkpoint)
+    if m.vocab is None:
+        raise ValueError(f"{args.checkpoint}: the model has no vocabulary to sample text with")
+    print(m.sample(args.prime, args.n, temperature=args.temperature, top_k=args.top_k, seed=args.seed))
+    return 0
+
+
+def cmd_perplexity(args):
+    minrnn.set_num_threads(args.threads)
+    m = minrnn.LanguageModel.load(args.checkpoint)
+    if m.vocab is None:
+        raise ValueError(f"{args.checkpoint}: the model has no vocabulary to read text with")
+    text = read_text(args.textfile)
+    ids = m.vocab.encode(text)
+    if len(ids) < 2:
+        raise ValueError(f"{args.textfile}: needs at least 2 tokens, has {len(ids)}")
+    nll = m.nll(ids)
+    unknown = int(np.count_nonzero(ids == 0))
+    print(f"perplexity {math.exp(nll):.4f}  (mean NLL {nll:.4f} nats over {len(ids) - 1:,} tokens"
+          + (f"; {unknown:,} tokens not in the vocabulary" if unknown else "") + ")")
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not a usage dump
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive(kind):
+    def parse(s):
+        try:
+            v = kind(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {s!r}") from None
+        if not (v > 0 and math.isfinite(v)):
+            raise argparse.ArgumentTypeError(f"must be > 0, got {s}")
+        return v
+    return parse
+
+
+def _fraction(s):
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {s!r}") from None
+    if not 0 <= v < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {s}")
+    return v
+
+
+def _nonneg_int(s):
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an int, got {s!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {s}")
+    return v
+
+
+def _model_options(p, cell, hidden, layers, steps, lr, batch, seq_len, eval_every):
+    pi, pf = _positive(int), _positive(float)
+    g = p.add_argument_group("model")
+    g.add_argument("--cell", choices=sorted(minrnn.model.CELLS), default=cell, help=f"recurrent cell (default {cell})")
+    g.add_argument("--hidden", type=pi, default=hidden, help=f"hidden size (default {hidden})")
+    g.add_argument("--embed", type=pi, default=64, help="embedding size (default 64)")
+    g.add_argument("--layers", type=pi, default=layers, help=f"recurrent layers (default {layers})")
+    g.add_argument("--dropout", type=_fraction, default=0.0, help="dropout between layers (default 0)")
+    g.add_argument("--nonlinearity", choices=["tanh", "relu"], default="tanh", help="for --cell rnn")
+    g.add_argument("--level", choices=["char", "word"], default="char", help="tokens (default char)")
+    g = p.add_argument_group("training")
+    g.add_argument("--steps", type=_nonneg_int, default=steps, help=f"train until this step (default {steps})")
+    g.add_argument("--batch", type=pi, default=batch, help=f"parallel streams (default {batch})")
+    g.add_argument("--seq-len", type=pi, default=seq_len, help=f"BPTT length (default {seq_len})")
+    g.add_argument("--optimizer", choices=sorted(minrnn.train.OPTIMIZERS), default="adam",
+                   help="default adam")
+    g.add_argument("--lr", type=pf, default=lr, help=f"learning rate (default {lr})")
+    g.add_argument("--clip", type=pf, default=None, help="clip each gradient to [-CLIP, CLIP]")
+    g.add_argument("--clip-norm", type=pf, default=5.0, help="clip the global gradient norm (default 5)")
+    g.add_argument("--val-fraction", type=_fraction, default=0.05,
+                   help="held out from the end of the text for validation (default 0.05)")
+    g.add_argument("--eval-every", type=pi, default=eval_every, help="steps between reports")
+    g.add_argument("--seed", type=_nonneg_int, default=0, help="random seed (default 0)")
+    g.add_argument("--threads", type=pi, default=minrnn.get_num_threads(), help="thread budget")
+    g.add_argument("--resume", metavar="CKPT", default=None, help="continue from a checkpoint")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def build_parser():
+    parser = _Parser(prog="minrnn", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = sub.add_parser("demo", help="train a character-level model on the standard library's "
+                       "source, about a minute; the README's main job",
+                       description="Train a small character-level language model on the Python "
+                       "standard library's own source files (read from this interpreter), "
+                       "printing the loss, the validation perplexity and a sample.")
+    _model_options(p, "gru", 256, 1, 1200, 3e-3, 32, 64, 100)
+    p.add_argument("--chars", type=_positive(int), default=1_000_000, help="corpus size (default 1e6)")
+    p.add_argument("--sample", type=_nonneg_int, default=400, help="characters to sample (default 400)")
+    p.add_argument("--temperature", type=float, default=0.7, help="sampling temperature (default 0.7)")
+    p.add_argument("--out", metavar="CKPT", default=None, help="save the model here")
+    p.set_defaults(fn=cmd_demo)
+
+    p = sub.add_parser("train", help="train a language model on a text file",
+                       description="Train a language model on TEXTFILE (UTF-8) and save it.")
+    p.add_argument("textfile")
+    _model_options(p, "gru", 256, 1, 2000, 3e-3, 32, 64, 200)
+    p.add_argument("--out", metavar="CKPT", default="model.ckpt",
+                   help="checkpoint file (default model.ckpt), written at each report")
+    p.set_defaults(fn=cmd_train)
+
+    p = sub.add_parser("sample", help="generate text from a checkpoint")
+    p.add_argument("checkpoint")
+    p.add_argument("--prime", default=None, help="text to start from (default: the most frequent token)")
+    p.add_argument("-n", type=_nonneg_int, default=500, help="tokens to generate (default 500)")
+    p.add_argument("--temperature", type=float, default=1.0, help="0 = greedy (default 1)")
+    p.add_argument("--top-k", type=_positive(int), default=None, help="sample from the k most likely")
+    p.add_argument("--seed", type=_nonneg_int, default=None, help="random seed")
+    p.add_argument("--threads", type=_positive(int), default=minrnn.get_num_threads())
+    p.set_defaults(fn=cmd_sample)
+
+    p = sub.add_parser("perplexity", help="per-token perplexity of a text under a checkpoint")
+    p.add_argument("checkpoint")
+    p.add_argument("textfile")
+    p.add_argument("--threads", type=_positive(int), default=minrnn.get_num_threads())
+    p.set_defaults(fn=cmd_perplexity)
+
     p = sub.add_parser("info", help="version, threads and BLAS")
     p.set_defaults(fn=cmd_info)
     p = sub.add_parser("bench", help="a quick speed check (the full suite is in bench/)")
-    p.add_argument("--threads", type=int, default=minrnn.get_num_threads(), help="thread budget")
-    p.add_argument("--repeat", type=int, default=5, help="timed repeats per row (median reported)")
+    p.add_argument("--threads", type=_positive(int), default=minrnn.get_num_threads(), help="thread budget")
+    p.add_argument("--repeat", type=_positive(int), default=5, help="timed repeats per row (median reported)")
     p.add_argument("--quick", action="store_true", help="small shapes, a few seconds")
     p.set_defaults(fn=cmd_bench)
-    args = parser.parse_args(argv)
-    if getattr(args, "threads", 1) < 1:
-        parser.error(f"--threads must be >= 1, got {args.threads}")
-    if getattr(args, "repeat", 1) < 1:
-        parser.error(f"--repeat must be >= 1, got {args.repeat}")
-    return args.fn(args)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except (ValueError, TypeError, FileNotFoundError, minrnn.TrainingError) as exc:
+        print(f"minrnn {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"minrnn {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

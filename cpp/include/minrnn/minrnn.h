@@ -116,6 +116,32 @@ template <class F>
 void linear_backward(const F* x, const F* w, const F* dy, F* dx, F* dw, F* dbias, int64_t M,
                      int64_t K, int64_t N);
 
+// ---- Embedding: out[n] = table[ids[n]] ----
+// ids (N) in [0, V) (else std::out_of_range), table (V, E), out (N, E).
+template <class F>
+void embedding_forward(const int64_t* ids, const F* table, F* out, int64_t N, int64_t V, int64_t E);
+// dtable (V, E) = sum of dout's rows by id (overwrites).
+template <class F>
+void embedding_backward(const int64_t* ids, const F* dout, F* dtable, int64_t N, int64_t V, int64_t E);
+
+// ---- Losses ----
+// Softmax cross-entropy from logits (N, V): row_loss[n] = logsumexp(x_n) - x_n[target_n]
+// (0 where target_n == ignore_index), lse[n] = logsumexp(x_n). Returns the mean over the
+// counted rows (0 if none) and stores their number in *count (may be nullptr).
+template <class F>
+double cross_entropy_forward(const F* logits, const int64_t* targets, F* row_loss, F* lse,
+                             int64_t N, int64_t V, int64_t ignore_index, int64_t* count);
+// dlogits = scale * (softmax(x_n) - onehot(target_n)), zero rows where ignored; for the
+// mean loss, scale = dloss / count.
+template <class F>
+void cross_entropy_backward(const F* logits, const int64_t* targets, const F* lse, F* dlogits,
+                            int64_t N, int64_t V, int64_t ignore_index, double scale);
+// Mean squared error over n elements, and its gradient 2 * scale * (pred - target).
+template <class F>
+double mse_forward(const F* pred, const F* target, int64_t n);
+template <class F>
+void mse_backward(const F* pred, const F* target, F* dpred, int64_t n, double scale);
+
 // A memory stream for measuring bandwidth: out = a * b + b over n elements, threaded.
 template <class F>
 void stream_mul_add(const F* a, const F* b, F* out, int64_t n);

@@ -1,0 +1,108 @@
+"""Checkpoints: one file with weights, optimizer state, vocabulary, configuration, step
+and random state.
+
+The file is a NumPy .npz archive (a zip, CRC-checked per entry) holding plain arrays and
+one JSON document ("meta"); it is read with allow_pickle=False, so loading a file runs no
+code from it. Writing goes to a temporary file in the same directory, flushed to disk,
+then renamed over the target, so a crash leaves either the old file or the new one."""
+import json
+import os
+import zipfile
+
+import numpy as np
+
+FORMAT = "minrnn-checkpoint"
+VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A file that is not a readable minrnn checkpoint, or one that does not fit."""
+
+
+def save(path, model, optimizer=None, trainer=None):
+    """Write model (a LanguageModel), optionally its optimizer and a trainer's position
+    (a dict with "meta" and "arrays"), to path atomically."""
+    from . import __version__
+    arrays = {f"model/{k}": v for k, v in model.parameters().items()}
+    meta = {"format": FORMAT, "version": VERSION, "minrnn": __version__,
+            "config": model.config(),
+            "vocab": model.vocab.to_dict() if model.vocab is not None else None,
+            "rng": {"rnn_dropout": _jsonable(model.rnn._rng.bit_generator.state)},
+            "optimizer": None, "trainer": None}
+    if optimizer is not None:
+        sd = optimizer.state_dict()
+        meta["optimizer"] = {"type": sd["type"], "hyper": sd["hyper"], "t": sd["t"]}
+        for slot, d in sd["state"].items():
+            arrays.update({f"optim/{slot}/{k}": v for k, v in d.items()})
+    if trainer is not None:
+        meta["trainer"] = trainer["meta"]
+        arrays.update({f"train/{k}": v for k, v in trainer["arrays"].items()})
+    meta["arrays"] = {k: [list(v.shape), v.dtype.str] for k, v in arrays.items()}
+    path = os.fspath(path)
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "wb") as f:
+            np.savez(f, meta=np.frombuffer(json.dumps(meta).encode(), np.uint8), **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _jsonable(state):
+    return json.loads(json.dumps(state))
+
+
+def read(path):
+    """(meta, arrays) of a checkpoint file, every array read and checked; raises
+    FileNotFoundError or CheckpointError, never anything half-read."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"checkpoint {path!r} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if "meta" not in z.files:
+                raise CheckpointError("no meta entry")
+            meta = json.loads(z["meta"].tobytes().decode())
+            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                raise CheckpointError("not a minrnn checkpoint")
+            if meta.get("version") != VERSION:
+                raise CheckpointError(f"format version {meta.get('version')}, this minrnn reads {VERSION}")
+            listed = meta["arrays"]
+            if set(listed) != set(z.files) - {"meta"}:
+                raise CheckpointError("the arrays in the file are not the ones its meta lists")
+            arrays = {}
+            for k, (shape, dt) in listed.items():
+                a = z[k]
+                if list(a.shape) != list(shape) or a.dtype.str != dt:
+                    raise CheckpointError(f"array {k!r} is {a.dtype.str}{list(a.shape)}, meta says {dt}{shape}")
+                arrays[k] = a
+    except CheckpointError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
+    except (OSError, ValueError, EOFError, KeyError, TypeError, zipfile.BadZipFile,
+            UnicodeDecodeError, RuntimeError) as exc:
+        raise CheckpointError(f"{path}: not a readable minrnn checkpoint "
+                              f"({type(exc).__name__}: {exc})") from None
+    return meta, arrays
+
+
+def build_model(meta, arrays, path="checkpoint"):
+    """A LanguageModel from read()'s result (weights loaded, dropout random state restored)."""
+    from .data import Vocab
+    from .model import LanguageModel
+    try:
+        vocab = Vocab.from_dict(meta["vocab"]) if meta.get("vocab") is not None else None
+        model = LanguageModel.from_config(meta["config"], vocab=vocab)
+        model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model/")})
+        model.rnn._rng.bit_generator.state = meta["rng"]["rnn_dropout"]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: does not describe a valid model ({exc})") from None
+    return model
+
+
+def load_model(path):
+    """The LanguageModel saved in path."""
+    meta, arrays = read(path)
+    return build_model(meta, arrays, os.fspath(path))
