@@ -296,33 +296,34 @@ py::tuple cross_entropy_forward(const Arr<F>& logits, const Ids& targets, int64_
   const int64_t N = logits.shape(0), V = logits.shape(1);
   if (targets.ndim() != 1 || targets.shape(0) != N)
     throw py::value_error(std::string(fn) + ": targets must be 1-D with one entry per row");
-  auto row_loss = empty<F>({N}), lse = empty<F>({N});
-  F *rp = row_loss.mutable_data(), *lp = lse.mutable_data();
+  auto row_loss = empty<F>({N}), row_max = empty<F>({N}), log_sum = empty<F>({N});
+  F *rp = row_loss.mutable_data(), *mp = row_max.mutable_data(), *lp = log_sum.mutable_data();
   double loss;
   int64_t count;
   {
     py::gil_scoped_release nogil;
-    loss = minrnn::cross_entropy_forward<F>(logits.data(), targets.data(), rp, lp, N, V,
+    loss = minrnn::cross_entropy_forward<F>(logits.data(), targets.data(), rp, mp, lp, N, V,
                                            ignore_index, &count);
   }
-  return py::make_tuple(loss, count, row_loss, lse);
+  return py::make_tuple(loss, count, row_loss, row_max, log_sum);
 }
 
 template <class F>
-Arr<F> cross_entropy_backward(const Arr<F>& logits, const Ids& targets, const Arr<F>& lse,
-                              int64_t ignore_index, double scale) {
+Arr<F> cross_entropy_backward(const Arr<F>& logits, const Ids& targets, const Arr<F>& row_max,
+                              const Arr<F>& log_sum, int64_t ignore_index, double scale) {
   const char* fn = "cross_entropy_backward";
   if (logits.ndim() != 2) throw py::value_error(std::string(fn) + ": logits must be 2-D");
   const int64_t N = logits.shape(0), V = logits.shape(1);
   if (targets.ndim() != 1 || targets.shape(0) != N)
     throw py::value_error(std::string(fn) + ": targets must be 1-D with one entry per row");
-  expect<F>(fn, "lse", lse, {N});
+  expect<F>(fn, "row_max", row_max, {N});
+  expect<F>(fn, "log_sum", log_sum, {N});
   auto d = empty<F>({N, V});
   F* dp = d.mutable_data();
   {
     py::gil_scoped_release nogil;
-    minrnn::cross_entropy_backward<F>(logits.data(), targets.data(), lse.data(), dp, N, V,
-                                      ignore_index, scale);
+    minrnn::cross_entropy_backward<F>(logits.data(), targets.data(), row_max.data(),
+                                      log_sum.data(), dp, N, V, ignore_index, scale);
   }
   return d;
 }
@@ -446,7 +447,8 @@ void register_dtype(py::module_& m) {
   m.def("cross_entropy_forward", &cross_entropy_forward<F>, py::arg("logits"), py::arg("targets"),
         py::arg("ignore_index"));
   m.def("cross_entropy_backward", &cross_entropy_backward<F>, py::arg("logits"),
-        py::arg("targets"), py::arg("lse"), py::arg("ignore_index"), py::arg("scale"));
+        py::arg("targets"), py::arg("row_max"), py::arg("log_sum"), py::arg("ignore_index"),
+        py::arg("scale"));
   m.def("mse_forward", &mse_forward<F>, py::arg("pred"), py::arg("target"));
   m.def("mse_backward", &mse_backward<F>, py::arg("pred"), py::arg("target"), py::arg("scale"));
   m.def("linear_backward", &linear_backward<F>, py::arg("x"), py::arg("weight"), py::arg("dy"));

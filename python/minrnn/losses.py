@@ -38,8 +38,9 @@ class CrossEntropyLoss:
         V = logits.shape[-1]
         t = _targets(targets, logits.shape[:-1], V, self.ignore_index)
         x2 = logits.reshape(-1, V)
-        loss, count, rows, lse = _core.cross_entropy_forward(x2, t.reshape(-1), self.ignore_index)
-        self._cache = (x2, t.reshape(-1), lse, logits.shape)
+        loss, count, rows, row_max, log_sum = _core.cross_entropy_forward(x2, t.reshape(-1),
+                                                                          self.ignore_index)
+        self._cache = (x2, t.reshape(-1), row_max, log_sum, logits.shape)
         self.count = count                       # targets that counted
         self.row_losses = rows.reshape(t.shape)  # -log p(target) per position (0 if ignored)
         return loss
@@ -47,9 +48,9 @@ class CrossEntropyLoss:
     def backward(self, dloss=1.0):
         if self._cache is None:
             raise RuntimeError("backward needs a preceding forward")
-        x2, t, lse, shape = self._cache
+        x2, t, row_max, log_sum, shape = self._cache
         scale = float(dloss) / self.count if self.count else 0.0
-        d = _core.cross_entropy_backward(x2, t, lse, self.ignore_index, scale)
+        d = _core.cross_entropy_backward(x2, t, row_max, log_sum, self.ignore_index, scale)
         return d.reshape(shape)
 
 

@@ -100,14 +100,16 @@ class LanguageModel:
             raise ValueError(f"state_dict does not match the model: missing keys "
                              f"{sorted(expected - got)}, unexpected keys {sorted(got - expected)}")
         old = self.state_dict()
-        try:
-            for p, part in self._parts.items():
+        for p, part in self._parts.items():
+            try:
                 part.load_state_dict({k[len(p) + 1:]: v for k, v in state_dict.items()
                                       if k.startswith(p + ".")})
-        except Exception:
-            for p, part in self._parts.items():  # never keep a half-loaded model
-                part.load_state_dict({k[len(p) + 1:]: v for k, v in old.items() if k.startswith(p + ".")})
-            raise
+            except (TypeError, ValueError) as exc:
+                for q, prev in self._parts.items():  # never keep a half-loaded model
+                    prev.load_state_dict({k[len(q) + 1:]: v for k, v in old.items()
+                                          if k.startswith(q + ".")})
+                # the part names its own keys ("bias"); name them as the model does
+                raise type(exc)(str(exc).replace("state_dict['", f"state_dict['{p}.")) from None
 
     # ---- compute ----
     def initial_state(self, batch=None):

@@ -126,16 +126,19 @@ void embedding_backward(const int64_t* ids, const F* dout, F* dtable, int64_t N,
 
 // ---- Losses ----
 // Softmax cross-entropy from logits (N, V): row_loss[n] = logsumexp(x_n) - x_n[target_n]
-// (0 where target_n == ignore_index), lse[n] = logsumexp(x_n). Returns the mean over the
-// counted rows (0 if none) and stores their number in *count (may be nullptr).
+// (0 where target_n == ignore_index); row_max[n] = max(x_n) and log_sum[n] =
+// log sum exp(x_n - max) are kept for the backward. Returns the mean over the counted
+// rows (0 if none) and stores their number in *count (may be nullptr).
 template <class F>
-double cross_entropy_forward(const F* logits, const int64_t* targets, F* row_loss, F* lse,
-                             int64_t N, int64_t V, int64_t ignore_index, int64_t* count);
+double cross_entropy_forward(const F* logits, const int64_t* targets, F* row_loss, F* row_max,
+                             F* log_sum, int64_t N, int64_t V, int64_t ignore_index,
+                             int64_t* count);
 // dlogits = scale * (softmax(x_n) - onehot(target_n)), zero rows where ignored; for the
 // mean loss, scale = dloss / count.
 template <class F>
-void cross_entropy_backward(const F* logits, const int64_t* targets, const F* lse, F* dlogits,
-                            int64_t N, int64_t V, int64_t ignore_index, double scale);
+void cross_entropy_backward(const F* logits, const int64_t* targets, const F* row_max,
+                            const F* log_sum, F* dlogits, int64_t N, int64_t V,
+                            int64_t ignore_index, double scale);
 // Mean squared error over n elements, and its gradient 2 * scale * (pred - target).
 template <class F>
 double mse_forward(const F* pred, const F* target, int64_t n);
