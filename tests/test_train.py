@@ -1,0 +1,206 @@
+"""Training, checkpoints and the command line."""
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import minrnn as mr
+
+TEXT = ("the quick brown fox jumps over the lazy dog. " * 40 +
+        "a journey of a thousand miles begins with a single step. " * 40)
+
+
+def make(cell="gru", seed=0, dropout=0.0, layers=1, opt=mr.Adam, **kw):
+    v = mr.Vocab.from_text(TEXT)
+    m = mr.LanguageModel(len(v), 8, 32, cell=cell, num_layers=layers, dropout=dropout, seed=seed,
+                         vocab=v)
+    return mr.Trainer(m, opt(m.parameters(), lr=0.01), batch_size=4, seq_len=16, **kw)
+
+
+@pytest.mark.parametrize("cell", sorted(mr.model.CELLS))
+def test_training_drives_loss_below_uniform(cell):
+    tr = make(cell, layers=2 if cell.startswith("min") else 1, clip_norm=5.0)
+    tr.fit(TEXT, steps=150, progress=False, log=lambda s: None)
+    uniform = math.log(len(tr.model.vocab))
+    assert np.mean(tr.losses[:5]) > 0.8 * uniform
+    assert np.mean(tr.losses[-10:]) < 0.4 * uniform, (cell, tr.losses[-10:])
+
+
+def test_streams_and_carried_state():
+    tr = make()
+    ids = tr.model.vocab.encode(TEXT)
+    S = (len(ids) - 1) // 4
+    tr.fit(ids, steps=3, progress=False, log=lambda s: None)
+    assert tr.pos == 48 and tr.state is not None and tr.state.shape == (1, 4, 32)
+    # run to the end of the streams: position and state start over, epoch counts
+    steps_per_epoch = math.ceil(S / 16)
+    tr.fit(ids, steps=steps_per_epoch, progress=False, log=lambda s: None)
+    assert tr.pos == 0 and tr.state is None and tr.epoch == 1
+
+
+def test_validation_is_reported(capsys):
+    tr = make()
+    tr.fit(TEXT[:-400], val=TEXT[-400:], steps=20, eval_every=10, progress=False)
+    out = capsys.readouterr().out
+    assert out.count("val perplexity") == 2 and len(tr.val) == 2
+    assert tr.val[1][1] == pytest.approx(math.exp(tr.evaluate(TEXT[-400:])))
+
+
+@pytest.mark.parametrize("cell,dropout,opt", [("gru", 0.0, mr.Adam), ("lstm", 0.3, mr.Adagrad),
+                                              ("mingru", 0.3, mr.SGD)])
+def test_resume_equals_uninterrupted(tmp_path, cell, dropout, opt):
+    path = tmp_path / "run.ckpt"
+    a = make(cell, dropout=dropout, layers=2, opt=opt, clip_norm=1.0)
+    a.fit(TEXT, steps=25, progress=False, log=lambda s: None)
+    b = make(cell, dropout=dropout, layers=2, opt=opt, clip_norm=1.0)
+    b.fit(TEXT, steps=11, progress=False, log=lambda s: None, checkpoint=path)
+    del b
+    c = mr.Trainer.load(path)
+    assert c.step == 11
+    c.fit(TEXT, steps=25, progress=False, log=lambda s: None)
+    assert c.losses == a.losses  # bit for bit
+    for k, v in a.model.parameters().items():
+        np.testing.assert_array_equal(c.model.parameters()[k], v)
+
+
+def test_resume_refuses_other_data(tmp_path):
+    path = tmp_path / "run.ckpt"
+    make().fit(TEXT, steps=3, progress=False, log=lambda s: None, checkpoint=path)
+    with pytest.raises(ValueError, match="same data"):
+        mr.Trainer.load(path).fit(TEXT[::-1], steps=5, progress=False, log=lambda s: None)
+
+
+def test_model_checkpoint_round_trip(tmp_path):
+    tr = make("lstm", layers=2)
+    tr.fit(TEXT, steps=5, progress=False, log=lambda s: None)
+    path = tmp_path / "m.ckpt"
+    tr.model.save(path)
+    m = mr.LanguageModel.load(path)
+    assert m.vocab == tr.model.vocab and m.config() == tr.model.config()
+    ids = m.vocab.encode("the quick")
+    np.testing.assert_array_equal(m(ids)[0], tr.model(ids)[0])
+    assert m.sample("the", 20, seed=3) == tr.model.sample("the", 20, seed=3)
+    assert [p.name for p in tmp_path.iterdir()] == ["m.ckpt"]  # no temporary file left
+    with pytest.raises(mr.CheckpointError, match="model only"):
+        mr.Trainer.load(path)
+
+
+def test_corrupt_and_mismatched_checkpoints(tmp_path):
+    tr = make()
+    tr.fit(TEXT, steps=2, progress=False, log=lambda s: None)
+    good = tmp_path / "good.ckpt"
+    tr.save(good)
+    data = good.read_bytes()
+    cases = {"truncated": data[:len(data) // 2], "empty": b"", "noise": os.urandom(3000),
+             "flipped": data[:200] + bytes([data[200] ^ 0xFF]) + data[201:]}
+    for name, blob in cases.items():
+        p = tmp_path / name
+        p.write_bytes(blob)
+        with pytest.raises(mr.CheckpointError, match=name):
+            mr.LanguageModel.load(p)
+    np.savez(tmp_path / "other.npz", x=np.zeros(3))
+    with pytest.raises(mr.CheckpointError, match="no meta"):
+        mr.LanguageModel.load(tmp_path / "other.npz")
+    with pytest.raises(FileNotFoundError, match="missing.ckpt"):
+        mr.LanguageModel.load(tmp_path / "missing.ckpt")
+    # a well-formed file whose weights do not fit its configuration
+    z = dict(np.load(good))
+    z["model/head.bias"] = np.zeros(3, np.float32)
+    import json
+    meta = json.loads(z["meta"].tobytes())
+    meta["arrays"]["model/head.bias"] = [[3], "<f4"]
+    z["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    np.savez(tmp_path / "mismatch.npz", **z)
+    with pytest.raises(mr.CheckpointError, match=r"head.bias.*\(3,\)"):
+        mr.LanguageModel.load(tmp_path / "mismatch.npz")
+
+
+def test_non_finite_loss_stops_and_keeps_last_checkpoint(tmp_path):
+    path = tmp_path / "run.ckpt"
+    tr = make()
+    tr.fit(TEXT, steps=4, progress=False, log=lambda s: None, checkpoint=path, checkpoint_every=2)
+    saved = path.read_bytes()
+    tr.model.parameters()["head.bias"][0] = np.nan
+    with pytest.raises(mr.TrainingError, match="step 5"):
+        tr.fit(TEXT, steps=8, progress=False, log=lambda s: None, checkpoint=path, checkpoint_every=1)
+    assert path.read_bytes() == saved and tr.step == 4
+    resumed = mr.Trainer.load(path)
+    assert resumed.step == 4 and np.all(np.isfinite(resumed.model.parameters()["head.bias"]))
+
+
+def test_trainer_bad_arguments():
+    tr = make()
+    with pytest.raises(ValueError, match="too few"):
+        tr.fit("ab", steps=1, progress=False)
+    with pytest.raises(ValueError, match="batch_size"):
+        mr.Trainer(tr.model, batch_size=0)
+    with pytest.raises(ValueError, match="clip_norm"):
+        mr.Trainer(tr.model, clip_norm=-1)
+    with pytest.raises(ValueError, match="optimizer must hold"):
+        mr.Trainer(tr.model, mr.SGD({"x": np.zeros(2)}))
+
+
+# ---- command line ----
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "minrnn", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=600)
+
+
+def test_cli_train_sample_perplexity(tmp_path):
+    txt = tmp_path / "t.txt"
+    txt.write_text(TEXT)
+    ck = tmp_path / "m.ckpt"
+    r = run("train", str(txt), "--steps", "30", "--hidden", "32", "--batch", "4", "--seq-len", "16",
+            "--eval-every", "10", "--out", str(ck), "--no-progress", "--threads", "1")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("val perplexity") == 3 and ck.exists()
+    r = run("sample", str(ck), "--prime", "the ", "-n", "40", "--seed", "1")
+    assert r.returncode == 0 and r.stdout.startswith("the ") and len(r.stdout) >= 44
+    assert r.stdout == run("sample", str(ck), "--prime", "the ", "-n", "40", "--seed", "1").stdout
+    r = run("perplexity", str(ck), str(txt))
+    assert r.returncode == 0 and r.stdout.startswith("perplexity ")
+    ppl = float(r.stdout.split()[1])
+    assert 1 < ppl < len(set(TEXT)) + 1
+    r = run("train", str(txt), "--steps", "40", "--resume", str(ck), "--out", str(ck), "--no-progress",
+            "--eval-every", "10")
+    assert r.returncode == 0 and "resuming" in r.stdout and "step     40" in r.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["train", "nonexistent.txt"], "nonexistent.txt: no such file"),
+    (["train", "empty.txt"], "empty"),
+    (["sample", "t.txt"], "not a readable minrnn checkpoint"),
+    (["perplexity", "missing.ckpt", "t.txt"], "does not exist"),
+])
+def test_cli_errors_are_one_line(tmp_path, args, message):
+    (tmp_path / "empty.txt").write_text("  \n")
+    (tmp_path / "t.txt").write_text(TEXT)
+    r = run(*args, cwd=tmp_path)
+    assert r.returncode == 1 and message in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("args", [["train", "t.txt", "--hidden", "0"], ["train", "t.txt", "--cell", "xyz"],
+                                  ["demo", "--lr", "nan"], ["sample", "x", "-n", "-3"], ["bogus"]])
+def test_cli_bad_options(tmp_path, args):
+    r = run(*args, cwd=tmp_path)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_cli_demo_is_deterministic(tmp_path):
+    args = ["demo", "--steps", "12", "--chars", "40000", "--hidden", "32", "--batch", "4",
+            "--eval-every", "6", "--sample", "50", "--no-progress", "--seed", "7"]
+    a, b = run(*args), run(*args)
+    assert a.returncode == 0, a.stderr
+    keep = [ln for ln in a.stdout.splitlines() if "tokens/s" not in ln]
+    assert keep == [ln for ln in b.stdout.splitlines() if "tokens/s" not in ln]
+    assert a.stdout.count("val perplexity") == 2 and "sample" in a.stdout
+
+
+@pytest.mark.parametrize("cmd", ["demo", "train", "sample", "perplexity", "info", "bench"])
+def test_cli_help(cmd):
+    r = run(cmd, "--help")
+    assert r.returncode == 0 and "usage: minrnn " + cmd in r.stdout
