@@ -52,8 +52,7 @@ class LanguageModel:
         self.head = Linear(self.hidden_size, self.vocab_size, bias=bias, seed=s_head, dtype=self.dtype)
         self.dropout, self.bias = self.rnn.dropout, self.rnn.bias
         self._parts = {"embedding": self.embedding, "rnn": self.rnn, "head": self.head}
-        self._train_loss = CrossEntropyLoss()
-        self._have_loss = False
+        self._train_loss = None
 
     def __repr__(self):
         opts = "".join(f", {k}={v!r}" for k, v in self.options.items())
@@ -129,21 +128,21 @@ class LanguageModel:
         y, state = self.rnn.forward(x, state, train=train)
         return self.head.forward(y, train), state
 
-    def loss(self, ids, targets, state=None, train=False):
-        """Mean cross-entropy of predicting targets (shaped like ids) -> (loss, state).
-        With train=True, backward() then takes the gradient of this loss."""
+    def loss(self, ids, targets, state=None, train=False, ignore_index=-100):
+        """Mean cross-entropy of predicting targets (shaped like ids) -> (loss, state);
+        targets equal to ignore_index (padding) do not count. With train=True, backward()
+        then takes the gradient of this loss."""
         logits, state = self.forward(ids, state, train)
-        ce = self._train_loss if train else CrossEntropyLoss()
-        value = ce.forward(logits, targets)
+        ce = CrossEntropyLoss(ignore_index)
         if train:
-            self._have_loss = True
-        return value, state
+            self._train_loss = ce
+        return ce.forward(logits, targets), state
 
     def backward(self, dlogits=None, dstate=None):
         """Gradients of the last forward/loss(train=True) into self.grads (overwriting).
         dlogits None means the gradient of the last training loss. Returns d state0."""
         if dlogits is None:
-            if not self._have_loss:
+            if self._train_loss is None:
                 raise RuntimeError("backward() without dlogits needs a preceding loss(..., train=True)")
             dlogits = self._train_loss.backward()
         dy = self.head.backward(dlogits)
