@@ -7,7 +7,8 @@ import pytest
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 
 
-def test_readme_python_blocks_run():
+def test_readme_python_blocks_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the examples write files
     if not README.exists():
         pytest.skip("README.md not found next to tests/")
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)

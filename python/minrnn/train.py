@@ -236,4 +236,6 @@ def _progress(progress, initial, total):
         from tqdm import tqdm
     except ImportError:
         return None
-    return tqdm(total=total, initial=initial, unit="step", file=sys.stderr, dynamic_ncols=True)
+    # disable=None: no bar when stderr is not a terminal (logs, CI)
+    return tqdm(total=total, initial=initial, unit="step", file=sys.stderr, dynamic_ncols=True,
+                disable=None)
