@@ -1,19 +1,21 @@
 """Train the same character-level language model in minrnn and in PyTorch, side by side.
 
-    python bench/lm_compare.py                  # GRU and MinGRU, 300 steps each (minutes)
-    python bench/lm_compare.py --quick          # a ~1-minute smoke run
+    python bench/lm_compare.py                  # GRU and MinGRU, 300 steps each (~1 minute)
+    python bench/lm_compare.py --quick          # a smoke run (~15 s)
     python bench/lm_compare.py --cells gru --steps 1000 --threads 1
 
 Same architecture (Embedding -> one recurrent layer -> Linear), same initial weights
 (copied from the minrnn model), data (the demo corpus, last 5% held out), stream batching
 with the state carried between chunks, Adam, global-norm clipping at 5, evaluation
-procedure and thread count. Checks that the two agree before timing anything. Reports
-training time and tokens/s, the final validation loss of each and sampling tokens/s, and
-writes bench/results/lm_compare.{md,json}.
+procedure and thread count. Checks that the two agree before timing anything. The two
+trainings take turns (--block steps each) so that a slow spell of a noisy machine falls on
+both. Reports training time and tokens/s, the final validation loss of each and sampling
+tokens/s, and writes bench/results/lm_compare.{md,json}.
 """
 import argparse
 import datetime
 import json
+import os
 import pathlib
 import platform
 import sys
@@ -29,13 +31,23 @@ RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
 
 def schedule(S, L, steps):
-    """(start, length) of each training chunk, as Trainer.fit walks streams of S tokens:
+    """[(start, length)] of each training chunk, as Trainer.fit walks streams of S tokens:
     a chunk starting at 0 starts from zero state."""
-    pos = 0
+    out, pos = [], 0
     for _ in range(steps):
         n = min(L, S - pos)
-        yield pos, n
+        out.append((pos, n))
         pos = 0 if pos + n >= S else pos + n
+    return out
+
+
+def minrnn_steps(tr, streams, chunks):
+    """Trainer.fit's loop (without its logging) over these chunks; check() verifies that
+    it matches fit. Timed in blocks, it avoids fit's per-call setup of the streams."""
+    for p, n in chunks:
+        if p == 0:
+            tr.state = None
+        tr.train_step(streams[:, p:p + n], streams[:, p + 1:p + n + 1])
 
 
 def torch_modules(torch):
@@ -103,21 +115,20 @@ class TorchRun:
         self.model = LM(V, E, init["head.weight"].shape[1], cell, mode)
         self.model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in init.items()})
         self.opt = torch.optim.Adam(self.model.parameters(), lr=args.lr)
-        self.args, self.losses = args, []
+        self.args, self.losses, self.h = args, [], None
 
     def loss(self, x, y, h):
         logits, h = self.model(self.torch.from_numpy(np.ascontiguousarray(x)), h)
         return self.F.cross_entropy(logits.flatten(0, 1), self.torch.from_numpy(np.ascontiguousarray(y)).flatten()), h
 
-    def fit(self, streams, steps):
-        h = None
-        for p, n in schedule(streams.shape[1] - 1, self.args.seq_len, steps):
-            loss, h = self.loss(streams[:, p:p + n], streams[:, p + 1:p + n + 1], None if p == 0 else h)
+    def fit(self, streams, chunks):
+        for p, n in chunks:
+            loss, h = self.loss(streams[:, p:p + n], streams[:, p + 1:p + n + 1], None if p == 0 else self.h)
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             self.torch.nn.utils.clip_grad_norm_(self.model.parameters(), 5.0)
             self.opt.step()
-            h = h.detach()
+            self.h = h.detach()
             self.losses.append(loss.item())
 
     def evaluate(self, ids):
@@ -186,69 +197,73 @@ def pick_mingru_mode(torch, MinGRU, args):
     return best, times
 
 
-def check(torch, LM, init, cell, mode, vocab, train_ids, val_ids, args, steps=5):
-    """Same first-batch loss, same validation loss at init, same losses for a few steps."""
+def check(torch, LM, init, cell, mode, vocab, train_ids, val_ids, streams, chunks, args, steps=5):
+    """Same first-batch loss, same validation loss at init, same losses for a few steps
+    (Trainer.fit, the timed loop minrnn_steps, and torch)."""
     tr, tt = minrnn_trainer(init, cell, vocab, args), TorchRun(torch, LM, init, cell, mode, args)
-    streams = stream_batches(train_ids, args.batch)
+    tl = minrnn_trainer(init, cell, vocab, args)
     x, y = streams[:, :args.seq_len], streams[:, 1:args.seq_len + 1]
     l0m = tr.model.loss(x, y)[0]
     with torch.no_grad():
         l0t = tt.loss(x, y, None)[0].item()
     v0m, v0t = tr.evaluate(val_ids), tt.evaluate(val_ids)
     tr.fit(train_ids, None, steps=steps, progress=False, log=lambda s: None)
-    tt.fit(streams, steps)
+    minrnn_steps(tl, streams, chunks[:steps])
+    tt.fit(streams, chunks[:steps])
     dl = max(rel(a, b) for a, b in zip(tr.losses, tt.losses))
+    dfit = max(rel(a, b) for a, b in zip(tr.losses, tl.losses))
     sd = tr.model.state_dict()
     dw = max(float(np.max(np.abs(sd[k] - p.detach().numpy()))) for k, p in tt.model.state_dict().items())
     print(f"check {cell}: first-batch loss minrnn {l0m:.6f} torch {l0t:.6f} (rel {rel(l0m, l0t):.1e}); "
           f"val loss at init {v0m:.6f} / {v0t:.6f} (rel {rel(v0m, v0t):.1e}); after {steps} steps: "
-          f"losses rel <= {dl:.1e}, weights max |diff| {dw:.1e}")
-    ok = rel(l0m, l0t) < 1e-4 and rel(v0m, v0t) < 1e-4 and dl < 1e-3
+          f"losses rel <= {dl:.1e}, weights max |diff| {dw:.1e}; timed loop vs Trainer.fit {dfit:.1e}")
+    ok = rel(l0m, l0t) < 1e-4 and rel(v0m, v0t) < 1e-4 and dl < 1e-3 and dfit < 1e-6
     if not ok:
         sys.exit(f"check {cell}: FAILED, not timing a comparison of different computations")
-    return {"first_loss": [l0m, l0t], "init_val": [v0m, v0t], "steps": steps, "loss_rel": dl, "weight_diff": dw}
+    return {"first_loss": [l0m, l0t], "init_val": [v0m, v0t], "steps": steps, "loss_rel": dl,
+            "weight_diff": dw, "fit_vs_loop_rel": dfit}
 
 
-def timed_sample(fn, prime, n):
+def timed_sample(fn, prime, n, repeat=3):
+    """Median tokens/s of a few runs, and the last sample."""
     fn(prime, 20)  # warm up
-    t0 = time.perf_counter()
-    out = fn(prime, n)
-    return n / (time.perf_counter() - t0), out
+    rates = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn(prime, n)
+        rates.append(n / (time.perf_counter() - t0))
+    return float(np.median(rates)), out
 
 
 def run_cell(torch, LM, MinGRU, cell, vocab, train_ids, val_ids, args):
     init = minrnn.LanguageModel(len(vocab), args.embed, args.hidden, cell=cell, seed=args.seed).state_dict()
     mode, mode_times = pick_mingru_mode(torch, MinGRU, args) if cell == "mingru" else ("nn.GRU", None)
-    chk = check(torch, LM, init, cell, mode, vocab, train_ids, val_ids, args)
-    S = stream_batches(train_ids, args.batch).shape[1] - 1
-    tokens = args.batch * sum(n for _, n in schedule(S, args.seq_len, args.steps))
+    streams = stream_batches(train_ids, args.batch)
+    chunks = schedule(streams.shape[1] - 1, args.seq_len, args.steps)
+    chk = check(torch, LM, init, cell, mode, vocab, train_ids, val_ids, streams, chunks, args)
+    tokens = args.batch * sum(n for _, n in chunks)
+    tr, tt = minrnn_trainer(init, cell, vocab, args), TorchRun(torch, LM, init, cell, mode, args)
+    train = {"minrnn": lambda c: minrnn_steps(tr, streams, c), "torch": lambda c: tt.fit(streams, c)}
+    blocks = {"minrnn": [], "torch": []}
+    # Taking turns; the train time of each is the sum of its blocks.
+    for b in range(0, len(chunks), args.block):
+        for side, run in train.items():
+            t0 = time.perf_counter()
+            run(chunks[b:b + args.block])
+            blocks[side].append(time.perf_counter() - t0)
     prime = vocab.encode("def ")
+    sample = {"minrnn": lambda p, n: tr.model.sample_ids(p, n, temperature=1.0, seed=args.seed),
+              "torch": lambda p, n: tt.sample_ids(p, n, temperature=1.0, seed=args.seed)}
     res = {"cell": cell, "steps": args.steps, "tokens": tokens, "torch_impl": mode,
            "torch_mingru_fwd_bwd_s": mode_times, "check": chk}
-    for side in ("minrnn", "torch"):
-        time.sleep(0.5)  # let the other side's idle threads stop spinning
-        if side == "minrnn":
-            tr = minrnn_trainer(init, cell, vocab, args)
-            t0 = time.perf_counter()
-            tr.fit(train_ids, None, steps=args.steps, progress=False, log=lambda s: None)
-            dt = time.perf_counter() - t0
-            run, losses = tr, tr.losses
-            sample = lambda p, n: tr.model.sample_ids(p, n, temperature=1.0, seed=args.seed)
-        else:
-            tt = TorchRun(torch, LM, init, cell, mode, args)
-            tt.model.train()
-            t0 = time.perf_counter()
-            tt.fit(stream_batches(train_ids, args.batch), args.steps)
-            dt = time.perf_counter() - t0
-            run, losses = tt, tt.losses
-            sample = lambda p, n: tt.sample_ids(p, n, temperature=1.0, seed=args.seed)
-        val = run.evaluate(val_ids)
-        sps, text = timed_sample(sample, prime, args.sample)
-        res[side] = {"train_s": dt, "tokens_per_s": tokens / dt, "val_loss": val,
-                     "sample_tokens_per_s": sps, "losses": losses,
+    for side, run in (("minrnn", tr), ("torch", tt)):
+        dt, val = sum(blocks[side]), run.evaluate(val_ids)
+        sps, text = timed_sample(sample[side], prime, args.sample)
+        res[side] = {"train_s": dt, "tokens_per_s": tokens / dt, "block_s": blocks[side],
+                     "val_loss": val, "sample_tokens_per_s": sps, "losses": run.losses,
                      "sample": vocab.decode(prime) + vocab.decode(np.asarray(text, np.int64))}
         print(f"  {side:6s} {cell}: {dt:7.1f} s  {tokens / dt:9,.0f} tokens/s  final train loss "
-              f"{losses[-1]:.4f}  val loss {val:.4f}  sampling {sps:,.0f} tokens/s", flush=True)
+              f"{run.losses[-1]:.4f}  val loss {val:.4f}  sampling {sps:,.0f} tokens/s", flush=True)
     res["speed_ratio"] = res["torch"]["train_s"] / res["minrnn"]["train_s"]
     res["val_diff_pct"] = 100 * (res["minrnn"]["val_loss"] - res["torch"]["val_loss"]) / res["torch"]["val_loss"]
     return res
@@ -284,6 +299,7 @@ def main(argv=None):
     ap.add_argument("--chars", type=int, default=1_000_000, help="corpus size (default 1e6)")
     ap.add_argument("--sample", type=int, default=1000, help="tokens sampled for the speed figure")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--block", type=int, default=25, help="steps per turn of the alternating trainings")
     ap.add_argument("--quick", action="store_true", help="60 steps on 200k characters: a smoke run")
     ap.add_argument("--out", type=pathlib.Path, default=RESULTS)
     args = ap.parse_args(argv)
@@ -308,14 +324,18 @@ def main(argv=None):
             f"{cpu_model()}, {args.threads} thread(s), {datetime.datetime.now().isoformat(timespec='seconds')}",
             f"data: {len(text):,} chars of stdlib source, {len(vocab)} tokens, {len(train_ids):,} train / "
             f"{len(val_ids):,} validation; model: embed {args.embed}, hidden {args.hidden}, 1 layer; "
-            f"batch {args.batch} x {args.seq_len}, Adam lr {args.lr}, clip norm 5, seed {args.seed}"]
+            f"batch {args.batch} x {args.seq_len}, Adam lr {args.lr}, clip norm 5, seed {args.seed}",
+            f"load average before the run: {os.getloadavg()[0]:.2f} (other processes skew the times)"]
     print("\n".join(head), flush=True)
 
     results = [run_cell(torch, LM, MinGRU, c, vocab, train_ids, val_ids, args) for c in args.cells]
-    notes = ["speed ratio = torch train time / minrnn train time (target >= 3x); difference % = "
-             "(minrnn - torch) / torch validation loss (target within 2%). Train time excludes "
-             "evaluation. Sampling: 1 token at a time from the trained model, temperature 1, "
-             "minrnn sample_ids vs torch softmax + multinomial."]
+    notes = [f"speed ratio = torch train time / minrnn train time (target >= 3x); difference % = "
+             f"(minrnn - torch) / torch validation loss (target within 2%). Train time excludes "
+             f"evaluation; the two trainings take turns, {args.block} steps at a time. Sampling: "
+             f"{args.sample} tokens one at a time from the trained model, temperature 1, median of 3 "
+             f"runs; minrnn sample_ids vs torch softmax + multinomial.",
+             f"load average after the run: {os.getloadavg()[0]:.2f} (this run keeps about "
+             f"{args.threads} cores busy)."]
     lines = head + [""] + table(results) + [""] + notes
     print("\n" + "\n".join(table(results) + [""] + notes))
     args.out.mkdir(parents=True, exist_ok=True)
