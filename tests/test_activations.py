@@ -68,3 +68,47 @@ def test_nan_propagates():
     assert np.isnan(minrnn.scan.mingru(proj, candidate="identity")).all()
     proj = np.array([[[100.0, np.nan]]], np.float32)
     assert np.isnan(minrnn.scan.mingru(proj, candidate="tanh")).all()
+
+
+CE_PROBE = r"""
+import json, numpy as np, minrnn
+rng = np.random.default_rng(0)
+x = (rng.standard_normal((3000, 97)) * np.array([0.1, 3, 30])[rng.integers(0, 3, (3000, 1))]).astype(np.float32)
+x[0, :] = [1e30] + [0.0] * 96
+x[1, 5] = -np.inf
+t = rng.integers(0, 97, 3000)
+ce = minrnn.CrossEntropyLoss()
+loss = ce.forward(x, t, grad=True)
+d_fused = ce.backward()
+ce.forward(x, t)
+d = ce.backward()
+xd = x.astype(np.float64)
+m = xd.max(1, keepdims=True)
+lse = (m + np.log(np.exp(xd - m).sum(1, keepdims=True)))[:, 0]
+rows = lse - xd[np.arange(3000), t]
+p = np.exp(xd - lse[:, None])
+p[np.arange(3000), t] -= 1
+print(json.dumps({
+    "level": minrnn.simd_level(),
+    "row_rel": float(np.max(np.abs(ce.row_losses - rows) / np.maximum(rows, 1))),
+    "loss_rel": abs(loss - rows.mean()) / rows.mean(),
+    "grad_abs": float(np.max(np.abs(d.astype(np.float64) * 3000 - p))),
+    "fused_abs": float(np.max(np.abs(d_fused.astype(np.float64) * 3000 - p))),
+}))
+"""
+
+
+@pytest.mark.parametrize("level", levels())
+def test_cross_entropy_error_bounds(level):
+    env = dict(os.environ, MINRNN_SIMD=level)
+    out = subprocess.run([sys.executable, "-c", CE_PROBE], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out.stdout)
+    assert r["level"] == level
+    # per row within a few float32 roundings of the float64 loss; the probabilities
+    # (the gradient per row, times N) within 1e-6 absolute, fused or not
+    assert r["row_rel"] < 2e-6, r
+    assert r["loss_rel"] < 1e-6, r
+    assert r["grad_abs"] < 1e-6, r
+    assert r["fused_abs"] < 1e-6, r

@@ -409,3 +409,23 @@ def test_perplexity_is_exp_mean_nll(rng):
     assert abs(m.perplexity(text, chunk=3) - math.exp(nll)) < 1e-4 * math.exp(nll)
     with pytest.raises(ValueError, match="at least 2 tokens"):
         m.perplexity("a")
+
+
+def test_cross_entropy_same_on_any_thread_count(rng):
+    logits = rng.standard_normal((3000, 50)).astype(np.float32)
+    t = rng.integers(0, 50, 3000)
+    got = []
+    for n in (1, 2, 3):
+        mr.set_num_threads(n)
+        ce = mr.CrossEntropyLoss()
+        got.append((ce.forward(logits, t, grad=True), ce.backward().copy()))
+    for loss, d in got[1:]:
+        assert loss == got[0][0]
+        np.testing.assert_array_equal(d, got[0][1])
+
+
+def test_cross_entropy_nan_propagates():
+    logits = np.array([[0.0, np.nan, 1.0], [0.0, 1.0, 2.0]], np.float32)
+    ce = mr.CrossEntropyLoss()
+    assert math.isnan(ce.forward(logits, np.array([0, 1]), grad=True))
+    assert np.isnan(ce.backward()[0]).all() and np.isfinite(ce.backward()[1]).all()

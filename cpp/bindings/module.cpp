@@ -290,22 +290,26 @@ Arr<F> embedding_backward(const Ids& ids, const Arr<F>& dout, int64_t V) {
 }
 
 template <class F>
-py::tuple cross_entropy_forward(const Arr<F>& logits, const Ids& targets, int64_t ignore_index) {
+py::tuple cross_entropy_forward(const Arr<F>& logits, const Ids& targets, int64_t ignore_index,
+                                bool grad) {
   const char* fn = "cross_entropy_forward";
   if (logits.ndim() != 2) throw py::value_error(std::string(fn) + ": logits must be 2-D");
   const int64_t N = logits.shape(0), V = logits.shape(1);
   if (targets.ndim() != 1 || targets.shape(0) != N)
     throw py::value_error(std::string(fn) + ": targets must be 1-D with one entry per row");
   auto row_loss = empty<F>({N}), row_max = empty<F>({N}), log_sum = empty<F>({N});
+  auto d = empty<F>({grad ? N : 0, V});
   F *rp = row_loss.mutable_data(), *mp = row_max.mutable_data(), *lp = log_sum.mutable_data();
+  F* dp = grad ? d.mutable_data() : nullptr;
   double loss;
   int64_t count;
   {
     py::gil_scoped_release nogil;
-    loss = minrnn::cross_entropy_forward<F>(logits.data(), targets.data(), rp, mp, lp, N, V,
+    loss = minrnn::cross_entropy_forward<F>(logits.data(), targets.data(), rp, mp, lp, dp, N, V,
                                            ignore_index, &count);
   }
-  return py::make_tuple(loss, count, row_loss, row_max, log_sum);
+  return py::make_tuple(loss, count, row_loss, row_max, log_sum,
+                        grad ? py::object(d) : py::object(py::none()));
 }
 
 template <class F>
@@ -445,7 +449,7 @@ void register_dtype(py::module_& m) {
   m.def("embedding_backward", &embedding_backward<F>, py::arg("ids"), py::arg("dout"),
         py::arg("num_embeddings"));
   m.def("cross_entropy_forward", &cross_entropy_forward<F>, py::arg("logits"), py::arg("targets"),
-        py::arg("ignore_index"));
+        py::arg("ignore_index"), py::arg("grad") = false);
   m.def("cross_entropy_backward", &cross_entropy_backward<F>, py::arg("logits"),
         py::arg("targets"), py::arg("row_max"), py::arg("log_sum"), py::arg("ignore_index"),
         py::arg("scale"));

@@ -43,6 +43,15 @@
   template <class F>                                                                            \
   void gemv_rows(const F* W, int64_t ldw, const F* x, F* y, int64_t N, int64_t K,              \
                  bool accumulate);                                                              \
+  /* softmax cross-entropy over rows [n0, n1) of (N, V) logits (cross_entropy.cpp) */                  \
+  template <class F>                                                                            \
+  void cross_entropy_forward_rows(const F* logits, const int64_t* targets, F* row_loss,         \
+                                  F* row_max, F* log_sum, F* dlogits, F scale, int64_t n0,      \
+                                  int64_t n1, int64_t V, int64_t ignore);                       \
+  template <class F>                                                                            \
+  void cross_entropy_backward_rows(const F* logits, const int64_t* targets, const F* row_max,   \
+                                   const F* log_sum, F* dlogits, F scale, int64_t n0,           \
+                                   int64_t n1, int64_t V, int64_t ignore);                      \
   }
 
 MINRNN_DECLARE_KERNELS(isa_base)
@@ -68,6 +77,8 @@ struct Kernels {
   decltype(&isa_base::classic_step_forward<F>) step_forward;
   decltype(&isa_base::classic_step_backward<F>) step_backward;
   decltype(&isa_base::gemv_rows<F>) gemv_rows;
+  decltype(&isa_base::cross_entropy_forward_rows<F>) cross_entropy_forward;
+  decltype(&isa_base::cross_entropy_backward_rows<F>) cross_entropy_backward;
 };
 
 // The table for the instruction set chosen at first use (dispatch.cpp).

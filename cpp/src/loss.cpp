@@ -1,49 +1,64 @@
-// Losses: softmax cross-entropy from logits (fused, stable) and mean squared error.
-#include <cmath>
+// Losses: softmax cross-entropy from logits and mean squared error. Entry points: check,
+// split rows over threads, sum in a fixed order; the cross-entropy rows are per
+// instruction set (cross_entropy.cpp).
 #include <string>
 
 #include "check.h"
+#include "kernels.h"
 #include "minrnn/minrnn.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace minrnn {
 
 namespace {
-void check_targets(const char* fn, const int64_t* t, int64_t N, int64_t V, int64_t ignore) {
-  for (int64_t n = 0; n < N; ++n)
-    if (t[n] != ignore && (t[n] < 0 || t[n] >= V))
+int64_t count_targets(const char* fn, const int64_t* t, int64_t N, int64_t V, int64_t ignore) {
+  int64_t c = 0;
+  for (int64_t n = 0; n < N; ++n) {
+    if (t[n] == ignore) continue;
+    if (t[n] < 0 || t[n] >= V)
       throw std::out_of_range(std::string(fn) + ": targets[" + std::to_string(n) + "] = " +
                               std::to_string(t[n]) + " is outside [0, " + std::to_string(V) + ")");
+    ++c;
+  }
+  return c;
+}
+
+// Rows [n0, n1) of thread t of p; small problems stay on one thread.
+template <class Fn>
+void over_rows(int64_t N, int64_t V, Fn&& fn) {
+  const int nt = N * V > 32768 ? get_num_threads() : 1;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+#ifdef _OPENMP
+    const int t = omp_get_thread_num(), p = omp_get_num_threads();
+#else
+    const int t = 0, p = 1;
+#endif
+    fn(N * t / p, N * (t + 1) / p);
+  }
 }
 }  // namespace
 
 template <class F>
 double cross_entropy_forward(const F* logits, const int64_t* targets, F* row_loss, F* row_max,
-                             F* log_sum, int64_t N, int64_t V, int64_t ignore_index,
+                             F* log_sum, F* dlogits, int64_t N, int64_t V, int64_t ignore_index,
                              int64_t* count) {
   const char* fn = "cross_entropy_forward";
   detail::checked_product(fn, {N, V});
   if (V < 1) throw std::invalid_argument(std::string(fn) + ": needs at least one class");
-  check_targets(fn, targets, N, V, ignore_index);
-  const int nt = get_num_threads();
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && N * V > 65536)
-  for (int64_t n = 0; n < N; ++n) {
-    // log sum exp(x) = m + log sum exp(x - m) with m the row's maximum: nothing overflows,
-    // and the loss (m - x_t) + log s never forms m + log s, which rounds when m is large.
-    const F* x = logits + n * V;
-    F m = x[0];
-    for (int64_t v = 1; v < V; ++v) m = x[v] > m ? x[v] : m;
-    double s = 0;
-    for (int64_t v = 0; v < V; ++v) s += std::exp(x[v] - m);
-    const F ls = F(std::log(s));
-    row_max[n] = m;
-    log_sum[n] = ls;
-    row_loss[n] = targets[n] == ignore_index ? F(0) : (m - x[targets[n]]) + ls;
-  }
+  const int64_t c = count_targets(fn, targets, N, V, ignore_index);
+  const F scale = c ? F(1.0 / double(c)) : F(0);
+  const auto& k = detail::kernels<F>();
+  over_rows(N, V, [&](int64_t n0, int64_t n1) {
+    k.cross_entropy_forward(logits, targets, row_loss, row_max, log_sum, dlogits, scale, n0, n1,
+                            V, ignore_index);
+  });
   // Summed in order, in double: the mean does not depend on the thread count.
   double sum = 0;
-  int64_t c = 0;
   for (int64_t n = 0; n < N; ++n)
-    if (targets[n] != ignore_index) sum += row_loss[n], ++c;
+    if (targets[n] != ignore_index) sum += row_loss[n];
   if (count) *count = c;
   return c ? sum / double(c) : 0.0;
 }
@@ -54,22 +69,12 @@ void cross_entropy_backward(const F* logits, const int64_t* targets, const F* ro
                             int64_t ignore_index, double scale) {
   const char* fn = "cross_entropy_backward";
   detail::checked_product(fn, {N, V});
-  check_targets(fn, targets, N, V, ignore_index);
-  const F sc = F(scale);
-  const int nt = get_num_threads();
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && N * V > 65536)
-  for (int64_t n = 0; n < N; ++n) {
-    const F* x = logits + n * V;
-    F* d = dlogits + n * V;
-    if (targets[n] == ignore_index) {
-      for (int64_t v = 0; v < V; ++v) d[v] = F(0);
-      continue;
-    }
-    // d loss / d x_v = softmax(x)_v - [v == target], softmax from the forward's m and log s.
-    const F m = row_max[n], ls = log_sum[n];
-    for (int64_t v = 0; v < V; ++v) d[v] = sc * std::exp((x[v] - m) - ls);
-    d[targets[n]] -= sc;
-  }
+  count_targets(fn, targets, N, V, ignore_index);
+  const auto& k = detail::kernels<F>();
+  over_rows(N, V, [&](int64_t n0, int64_t n1) {
+    k.cross_entropy_backward(logits, targets, row_max, log_sum, dlogits, F(scale), n0, n1, V,
+                             ignore_index);
+  });
 }
 
 template <class F>
@@ -91,7 +96,7 @@ void mse_backward(const F* pred, const F* target, F* dpred, int64_t n, double sc
 }
 
 #define MINRNN_INSTANTIATE(F)                                                                  \
-  template double cross_entropy_forward<F>(const F*, const int64_t*, F*, F*, F*, int64_t,     \
+  template double cross_entropy_forward<F>(const F*, const int64_t*, F*, F*, F*, F*, int64_t, \
                                            int64_t, int64_t, int64_t*);                        \
   template void cross_entropy_backward<F>(const F*, const int64_t*, const F*, const F*, F*,    \
                                           int64_t, int64_t, int64_t, double);                  \

@@ -30,7 +30,9 @@ class CrossEntropyLoss:
     def __call__(self, logits, targets):
         return self.forward(logits, targets)
 
-    def forward(self, logits, targets):
+    def forward(self, logits, targets, grad=False):
+        """The mean loss. grad=True also computes d loss / d logits in the same pass (then
+        backward() only scales it)."""
         logits = float_array("logits", logits)
         if logits.ndim < 1 or logits.shape[-1] < 1:
             raise ValueError(f"logits must be (..., num_classes) with num_classes >= 1, got "
@@ -38,9 +40,9 @@ class CrossEntropyLoss:
         V = logits.shape[-1]
         t = _targets(targets, logits.shape[:-1], V, self.ignore_index)
         x2 = logits.reshape(-1, V)
-        loss, count, rows, row_max, log_sum = _core.cross_entropy_forward(x2, t.reshape(-1),
-                                                                          self.ignore_index)
-        self._cache = (x2, t.reshape(-1), row_max, log_sum, logits.shape)
+        loss, count, rows, row_max, log_sum, d = _core.cross_entropy_forward(
+            x2, t.reshape(-1), self.ignore_index, bool(grad))
+        self._cache = (x2, t.reshape(-1), row_max, log_sum, logits.shape, d)
         self.count = count                       # targets that counted
         self.row_losses = rows.reshape(t.shape)  # -log p(target) per position (0 if ignored)
         return loss
@@ -48,7 +50,9 @@ class CrossEntropyLoss:
     def backward(self, dloss=1.0):
         if self._cache is None:
             raise RuntimeError("backward needs a preceding forward")
-        x2, t, row_max, log_sum, shape = self._cache
+        x2, t, row_max, log_sum, shape, d = self._cache
+        if d is not None:  # computed by forward(grad=True) for dloss = 1
+            return (d if dloss == 1 else d * d.dtype.type(dloss)).reshape(shape)
         scale = float(dloss) / self.count if self.count else 0.0
         d = _core.cross_entropy_backward(x2, t, row_max, log_sum, self.ignore_index, scale)
         return d.reshape(shape)

@@ -136,7 +136,7 @@ class LanguageModel:
         ce = CrossEntropyLoss(ignore_index)
         if train:
             self._train_loss = ce
-        return ce.forward(logits, targets), state
+        return ce.forward(logits, targets, grad=train), state
 
     def backward(self, dlogits=None, dstate=None):
         """Gradients of the last forward/loss(train=True) into self.grads (overwriting).

@@ -127,11 +127,14 @@ void embedding_backward(const int64_t* ids, const F* dout, F* dtable, int64_t N,
 // ---- Losses ----
 // Softmax cross-entropy from logits (N, V): row_loss[n] = logsumexp(x_n) - x_n[target_n]
 // (0 where target_n == ignore_index); row_max[n] = max(x_n) and log_sum[n] =
-// log sum exp(x_n - max) are kept for the backward. Returns the mean over the counted
-// rows (0 if none) and stores their number in *count (may be nullptr).
+// log sum exp(x_n - max) are kept for the backward. If dlogits is not null it also
+// receives the gradient of the mean loss (the backward below with scale = 1 / count),
+// in the same pass. Returns the mean over the counted rows (0 if none) and stores their
+// number in *count (may be nullptr). float uses the gates' vectorised exp (activations.h);
+// targets outside [0, V) throw std::out_of_range.
 template <class F>
 double cross_entropy_forward(const F* logits, const int64_t* targets, F* row_loss, F* row_max,
-                             F* log_sum, int64_t N, int64_t V, int64_t ignore_index,
+                             F* log_sum, F* dlogits, int64_t N, int64_t V, int64_t ignore_index,
                              int64_t* count);
 // dlogits = scale * (softmax(x_n) - onehot(target_n)), zero rows where ignored; for the
 // mean loss, scale = dloss / count.
