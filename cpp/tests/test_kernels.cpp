@@ -77,6 +77,55 @@ void test_gru(std::mt19937& g) {
   expect_close("recurrent_forward GRU", y, want, 1e-12);
 }
 
+// Embedding lookup and scatter, and softmax cross-entropy (loss and fused gradient).
+void test_lm_layers(std::mt19937& g) {
+  const int64_t N = 40, V = 13, E = 3;
+  std::vector<int64_t> ids(N), targets(N);
+  for (int64_t n = 0; n < N; ++n) ids[n] = (n * 7) % V, targets[n] = (n * 5) % V;
+  targets[3] = -100;
+  auto table = random(g, V * E, -1, 1), dout = random(g, N * E, -1, 1);
+  std::vector<double> out(N * E), want(N * E), dtable(V * E), dwant(V * E, 0.0);
+  minrnn::embedding_forward<double>(ids.data(), table.data(), out.data(), N, V, E);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t e = 0; e < E; ++e) {
+      want[n * E + e] = table[ids[n] * E + e];
+      dwant[ids[n] * E + e] += dout[n * E + e];
+    }
+  expect_close("embedding_forward", out, want, 0);
+  minrnn::embedding_backward<double>(ids.data(), dout.data(), dtable.data(), N, V, E);
+  expect_close("embedding_backward", dtable, dwant, 1e-12);
+
+  auto logits = random(g, N * V, -5, 5);
+  std::vector<double> rows(N), mx(N), ls(N), d(N * V), dref(N * V, 0.0);
+  int64_t count = 0;
+  const double loss = minrnn::cross_entropy_forward<double>(
+      logits.data(), targets.data(), rows.data(), mx.data(), ls.data(), d.data(), N, V, -100, &count);
+  double sum = 0;
+  for (int64_t n = 0; n < N; ++n) {
+    if (targets[n] == -100) continue;
+    double z = 0;
+    for (int64_t v = 0; v < V; ++v) z += std::exp(logits[n * V + v]);
+    sum += std::log(z) - logits[n * V + targets[n]];
+    for (int64_t v = 0; v < V; ++v) dref[n * V + v] = std::exp(logits[n * V + v]) / z / (N - 1);
+    dref[n * V + targets[n]] -= 1.0 / (N - 1);
+  }
+  expect_close("cross_entropy_forward", {loss, double(count)}, {sum / (N - 1), double(N - 1)}, 1e-12);
+  expect_close("cross_entropy fused gradient", d, dref, 1e-14);
+  std::vector<double> d2(N * V);
+  minrnn::cross_entropy_backward<double>(logits.data(), targets.data(), mx.data(), ls.data(),
+                                         d2.data(), N, V, -100, 1.0 / (N - 1));
+  expect_close("cross_entropy_backward", d2, dref, 1e-14);
+  bool threw = false;
+  try {
+    ids[0] = V;
+    minrnn::embedding_forward<double>(ids.data(), table.data(), out.data(), N, V, E);
+  } catch (const std::out_of_range&) {
+    threw = true;
+  }
+  std::printf("%s  embedding id out of range refused\n", threw ? "ok  " : "FAIL");
+  failures += !threw;
+}
+
 void test_errors() {
   bool threw = false;
   try {
@@ -96,6 +145,7 @@ int main() {
     test_scan(g, minrnn::ScanMode::Sequential, "scan_forward sequential");
     test_scan(g, minrnn::ScanMode::Parallel, "scan_forward parallel");
     test_gru(g);
+    test_lm_layers(g);
   }
   test_errors();
   std::printf("%d failed\n", failures);

@@ -137,7 +137,7 @@ def demo_corpus(max_chars):
         if total >= max_chars:
             break
     text = "".join(parts)[:max_chars]
-    if len(text) < 10_000:
+    if len(text) < min(max_chars, 10_000):
         raise ValueError(f"found only {len(text)} characters of standard-library source under "
                          f"{root!r}; pass a text file to 'minrnn train' instead")
     return text
@@ -176,7 +176,8 @@ def train_model(args, text, log=print):
     if args.resume:
         tr = minrnn.Trainer.load(args.resume)
         vocab = tr.model.vocab
-        log(f"resuming {args.resume} at step {tr.step}")
+        log(f"resuming {args.resume} at step {tr.step} (model, optimizer and batching options "
+            f"come from the checkpoint)")
     else:
         vocab = minrnn.Vocab.from_text(text, level=args.level)
         options = {}

@@ -232,7 +232,8 @@ class LanguageModel:
     def nll(self, ids, chunk=4096):
         """Mean negative log-likelihood (nats) of ids[1:] given what precedes each."""
         ids = self._ids("ids", ids)
-        chunk = positive_int("chunk", chunk)
+        # at most 2^24 logits at a time, whatever the vocabulary
+        chunk = max(1, min(positive_int("chunk", chunk), 2**24 // self.vocab_size))
         state, total = None, 0.0
         for p in range(0, len(ids) - 1, chunk):
             x, y = ids[p:p + chunk], ids[p + 1:p + chunk + 1]

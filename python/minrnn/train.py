@@ -82,7 +82,9 @@ class Trainer:
         if len(ids) < 2:
             raise ValueError(f"evaluation data needs at least 2 tokens, got {len(ids)}")
         B = min(batch_size or self.batch_size, len(ids) - 1)
-        L = 4 * (seq_len or self.seq_len)  # inference has no BPTT limit: longer chunks, fewer calls
+        # Inference has no BPTT limit: longer chunks, fewer calls, but logits of at most
+        # 2^24 numbers at a time (a large vocabulary makes them big).
+        L = max(1, min(4 * (seq_len or self.seq_len), 2**24 // (B * self.model.vocab_size)))
         streams = stream_batches(ids, B)
         S = streams.shape[1] - 1
         state, total = None, 0.0
@@ -132,6 +134,8 @@ class Trainer:
                              "records another); resuming needs the same data")
         self._data_id = data_id
         val_ids = self._ids("val", val) if val is not None else None
+        if val_ids is not None and len(val_ids) < 2:
+            raise ValueError(f"val needs at least 2 tokens, got {len(val_ids)}")
         if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
             raise ValueError(f"steps must be an int >= 0, got {steps!r}")
         eval_every = eval_every or max(1, steps // 10)
