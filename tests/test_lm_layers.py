@@ -35,6 +35,19 @@ def test_embedding_forward_backward(rng, dtype):
     np.testing.assert_allclose(emb.grads["weight"], ref, rtol=1e-5, atol=1e-5)
 
 
+def test_embedding_gradient_check(rng):
+    emb = mr.Embedding(5, 3, seed=0, dtype=np.float64)
+    ids = np.array([[0, 4, 4], [2, 0, 4]])
+    R = rng.standard_normal((2, 3, 3))
+    emb.forward(ids, train=True)
+    emb.backward(R)
+
+    def f():
+        return float(np.sum(emb(ids) * R))
+    np.testing.assert_allclose(emb.grads["weight"], numeric_grad(f, emb.parameters()["weight"]),
+                               rtol=1e-7, atol=1e-9)
+
+
 def test_embedding_backward_same_on_any_thread_count(rng):
     emb = mr.Embedding(50, 300, seed=0)
     ids = rng.integers(0, 50, 4000)  # many repeats, large enough to run threaded
