@@ -1,9 +1,11 @@
 """minrnn: fast CPU kernels for minimal and classic recurrent networks."""
 # Load the BLAS (libscipy_openblas) into the process before the extension that links it.
+import os
+
 import scipy_openblas32 as _openblas  # noqa: F401
 
 from . import _core, scan
-from .checkpoint import CheckpointError
+from .checkpoint import CheckpointError, load_layer
 from .data import Vocab
 from .layers import Embedding, Linear
 from .losses import CrossEntropyLoss, MSELoss, cross_entropy, mse
@@ -19,7 +21,27 @@ __all__ = ["RNN", "GRU", "LSTM", "MGU", "MinGRU", "MinLSTM", "RNNCell", "GRUCell
            "MSELoss", "cross_entropy", "mse", "LanguageModel", "Vocab", "SGD", "Adagrad", "Adam",
            "AdamW", "clip_grad_value", "clip_grad_norm", "Trainer", "TrainingError",
            "CheckpointError", "scan", "set_num_threads", "get_num_threads", "simd_level",
-           "release_workspace"]
+           "release_workspace", "get_include", "get_cmake_dir", "load_layer"]
+
+
+def get_include():
+    """The directory holding minrnn's C++ headers (minrnn/minrnn.h, ...), installed with
+    the package."""
+    return _installed("include")
+
+
+def get_cmake_dir():
+    """The directory of minrnn's CMake package: pass it as minrnn_DIR (or put it on
+    CMAKE_PREFIX_PATH) for find_package(minrnn CONFIG REQUIRED) and the target minrnn::core."""
+    return _installed(os.path.join("lib", "cmake", "minrnn"))
+
+
+def _installed(sub):
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), sub)
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"{path} does not exist: this minrnn was not installed with its "
+                                "C++ package (install it with pip install .)")
+    return path
 
 
 def set_num_threads(n):

@@ -327,7 +327,9 @@ def _model_options(p, cell, hidden, layers, steps, lr, batch, seq_len, eval_ever
 
 
 def build_parser():
-    parser = _Parser(prog="minrnn", description=__doc__)
+    parser = _Parser(prog="minrnn", description=__doc__ + "\n`minrnn --cmakedir` and `minrnn "
+                     "--include` print where the C++ package and headers are installed.",
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("demo", help="train a character-level model on the standard library's "
                        "source, about a minute; the README's main job",
@@ -376,6 +378,14 @@ def build_parser():
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv in (["--cmakedir"], ["--include"]):  # for build scripts: print a path, nothing else
+        try:
+            print(minrnn.get_cmake_dir() if argv[0] == "--cmakedir" else minrnn.get_include())
+        except FileNotFoundError as exc:
+            print(f"minrnn: error: {exc}", file=sys.stderr)
+            return 1
+        return 0
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args)

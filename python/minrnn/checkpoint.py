@@ -25,7 +25,7 @@ def save(path, model, optimizer=None, trainer=None):
     from . import __version__
     arrays = {f"model/{k}": v for k, v in model.parameters().items()}
     meta = {"format": FORMAT, "version": VERSION, "minrnn": __version__,
-            "config": model.config(),
+            "kind": "language_model", "config": model.config(),
             "vocab": model.vocab.to_dict() if model.vocab is not None else None,
             "rng": {"rnn_dropout": _jsonable(model.rnn._rng.bit_generator.state)},
             "optimizer": None, "trainer": None}
@@ -37,6 +37,20 @@ def save(path, model, optimizer=None, trainer=None):
     if trainer is not None:
         meta["trainer"] = trainer["meta"]
         arrays.update({f"train/{k}": v for k, v in trainer["arrays"].items()})
+    _write(path, meta, arrays)
+
+
+def save_layer(path, layer):
+    """Write a recurrent layer (minrnn.GRU, LSTM, ..., MinGRU): its configuration and
+    weights by PyTorch name, in the same file format (kind "recurrent")."""
+    from . import __version__
+    arrays = {f"model/{k}": v for k, v in layer.parameters().items()}
+    meta = {"format": FORMAT, "version": VERSION, "minrnn": __version__, "kind": "recurrent",
+            "config": layer.config()}
+    _write(path, meta, arrays)
+
+
+def _write(path, meta, arrays):
     meta["arrays"] = {k: [list(v.shape), v.dtype.str] for k, v in arrays.items()}
     path = os.fspath(path)
     tmp = f"{path}.tmp{os.getpid()}"
@@ -88,10 +102,28 @@ def read(path):
     return meta, arrays
 
 
+def load_layer(path):
+    """The recurrent layer saved by save_layer (layer.save)."""
+    from .recurrent import LAYERS
+    path = os.fspath(path)
+    meta, arrays = read(path)
+    if meta.get("kind") != "recurrent":
+        raise CheckpointError(f"{path}: holds a {meta.get('kind')!r}, not a recurrent layer")
+    try:
+        c = dict(meta["config"])
+        layer = LAYERS[c.pop("type")](**c)
+        layer.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model/")})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: does not describe a valid layer ({exc})") from None
+    return layer
+
+
 def build_model(meta, arrays, path="checkpoint"):
     """A LanguageModel from read()'s result (weights loaded, dropout random state restored)."""
     from .data import Vocab
     from .model import LanguageModel
+    if meta.get("kind") != "language_model":
+        raise CheckpointError(f"{path}: holds a {meta.get('kind')!r}, not a language model")
     try:
         vocab = Vocab.from_dict(meta["vocab"]) if meta.get("vocab") is not None else None
         model = LanguageModel.from_config(meta["config"], vocab=vocab)

@@ -1,5 +1,6 @@
 """LanguageModel: Embedding -> a stack of recurrent layers -> Linear head over the vocabulary."""
 import numbers
+import os
 
 import numpy as np
 
@@ -188,7 +189,7 @@ class LanguageModel:
         if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral)
                                   or top_k < 1):
             raise ValueError(f"top_k must be an int >= 1 or None, got {top_k!r}")
-        rng = np.random.default_rng(seed)
+        rng = SplitMix64(seed)
         state, token = self._prime_state(prime)
         out = np.empty(n, np.int64)
         for i in range(n):
@@ -265,4 +266,29 @@ def pick(logits, temperature, top_k, rng):
         z = np.where(z >= kth, z, -np.inf)
     z = np.exp(z - np.max(z))
     c = np.cumsum(z)
-    return int(min(np.searchsorted(c, rng.random() * c[-1], side="right"), len(z) - 1))
+    return int(min(np.searchsorted(c, rng.uniform() * c[-1], side="right"), len(z) - 1))
+
+
+class SplitMix64:
+    """The sampler's random numbers: SplitMix64 (Steele et al. 2014), a few lines that the
+    C++ API repeats exactly (cpp/src/model.cpp), so that a model samples the same tokens for
+    the same seed in Python and in C++. seed None draws one from the OS."""
+    _MASK = (1 << 64) - 1
+
+    def __init__(self, seed=None):
+        if seed is None:
+            seed = int.from_bytes(os.urandom(8), "little")
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+            raise TypeError(f"seed must be a non-negative int or None, got {seed!r}")
+        self.state = int(seed) & self._MASK
+
+    def next(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & self._MASK
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & self._MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & self._MASK
+        return z ^ (z >> 31)
+
+    def uniform(self):
+        """A double in [0, 1) from the top 53 bits."""
+        return (self.next() >> 11) * (1.0 / (1 << 53))

@@ -79,6 +79,24 @@ class _Recurrent:
     def _extra_repr(self):
         return ""
 
+    def config(self):
+        """What the constructor needs to rebuild this layer (weights aside)."""
+        c = {"type": type(self).__name__, "input_size": self.input_size,
+             "hidden_size": self.hidden_size, "num_layers": self.num_layers, "bias": self.bias,
+             "batch_first": self.batch_first, "dropout": self.dropout,
+             "bidirectional": self.bidirectional, "dtype": self.dtype.name}
+        c.update(self._options())
+        return c
+
+    def _options(self):
+        return {}
+
+    def save(self, path):
+        """Write configuration and weights to one file (read by minrnn.load_layer and by
+        the C++ API's minrnn::load_recurrent)."""
+        from .checkpoint import save_layer
+        save_layer(path, self)
+
     # ---- parameters ----
     def parameters(self):
         """The live parameter arrays by PyTorch name (an optimizer may update them in place)."""
@@ -338,6 +356,9 @@ class _MinRecurrent(_Recurrent):
     def _extra_repr(self):
         return f", candidate={self.candidate!r}, scan={self.scan!r}"
 
+    def _options(self):
+        return {"candidate": self.candidate, "scan": self.scan}
+
     # The reverse direction runs the same kernel on the time-reversed sequence.
     def _unit_forward(self, sfx, reverse, x, h0, c0, train):
         xr = np.ascontiguousarray(x[:, ::-1]) if reverse else x
@@ -381,6 +402,9 @@ class RNN(_ClassicRecurrent):
     def _extra_repr(self):
         return f", nonlinearity={self.nonlinearity!r}"
 
+    def _options(self):
+        return {"nonlinearity": self.nonlinearity}
+
 
 class GRU(_ClassicRecurrent):
     """GRU, gates r, z, n; h_t = (1 - z) n + z h_{t-1}.
@@ -399,6 +423,9 @@ class GRU(_ClassicRecurrent):
 
     def _extra_repr(self):
         return "" if self.reset_after else ", reset_after=False"
+
+    def _options(self):
+        return {"reset_after": self.reset_after}
 
 
 class LSTM(_ClassicRecurrent):
@@ -435,6 +462,9 @@ class MinLSTM(_MinRecurrent):
     (3H). Options as for MinGRU."""
     _cell = "minlstm"
     _kernels = (_core.minlstm_forward, _core.minlstm_backward)
+
+
+LAYERS = {c.__name__: c for c in (RNN, GRU, LSTM, MGU, MinGRU, MinLSTM)}
 
 
 class _Cell:
