@@ -1,11 +1,14 @@
 // C++ tests of the core without Python: the public API against plain loops (float64).
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <string>
 #include <random>
 #include <stdexcept>
 #include <vector>
 
 #include "minrnn/minrnn.h"
+#include "minrnn/model.h"
 
 namespace {
 int failures = 0;
@@ -126,6 +129,46 @@ void test_lm_layers(std::mt19937& g) {
   failures += !threw;
 }
 
+// The Recurrent class: a stack streamed one step at a time equals its forward pass.
+void test_recurrent_class(std::mt19937& g) {
+  for (auto cell : {minrnn::CellType::GRU, minrnn::CellType::LSTM, minrnn::CellType::MinGRU}) {
+    minrnn::Recurrent r(cell, 3, 5, 2);
+    for (const auto& name : r.parameter_names()) {
+      auto v = random(g, r.parameter(name).size(), -0.5, 0.5);
+      std::vector<float> f(v.begin(), v.end());
+      r.set_parameter(name, f.data(), int64_t(f.size()));
+    }
+    const int64_t B = 2, T = 6;
+    auto xv = random(g, B * T * 3, -1, 1);
+    std::vector<float> x(xv.begin(), xv.end()), y(B * T * 5), h(r.state_size(B), 0.0f),
+        c(r.has_cell_state() ? h.size() : 0, 0.0f), yt(B * 5), xt(B * 3);
+    r.forward(x.data(), B, T, y.data());
+    std::vector<double> got, want;
+    for (int64_t t = 0; t < T; ++t) {
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t d = 0; d < 3; ++d) xt[b * 3 + d] = x[(b * T + t) * 3 + d];
+      r.step(xt.data(), B, h.data(), c.empty() ? nullptr : c.data(), yt.data());
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t k = 0; k < 5; ++k) got.push_back(yt[b * 5 + k]), want.push_back(y[(b * T + t) * 5 + k]);
+    }
+    expect_close("Recurrent step == forward", got, want, 1e-6);
+  }
+  minrnn::Recurrent r(minrnn::CellType::GRU, 3, 5);
+  int refused = 0;
+  try { r.step(nullptr, 1, nullptr, nullptr, nullptr); } catch (const std::invalid_argument&) { ++refused; }
+  try { std::vector<float> w(7); r.set_parameter("weight_hh_l0", w.data(), 7); } catch (const std::invalid_argument&) { ++refused; }
+  try { r.parameter("weight_hh_l9"); } catch (const std::invalid_argument&) { ++refused; }
+  try {
+    const char* path = "minrnn_test_garbage.ckpt";
+    std::ofstream(path) << "PK not a zip at all";
+    struct Remove { const char* p; ~Remove() { std::remove(p); } } cleanup{path};
+    minrnn::LanguageModel::load(path);
+  } catch (const minrnn::ModelError&) { ++refused; }
+  try { minrnn::load_recurrent("/nonexistent/model.ckpt"); } catch (const minrnn::ModelError&) { ++refused; }
+  std::printf("%s  bad arguments and files refused (%d of 5)\n", refused == 5 ? "ok  " : "FAIL", refused);
+  failures += refused != 5;
+}
+
 void test_errors() {
   bool threw = false;
   try {
@@ -147,6 +190,7 @@ int main() {
     test_gru(g);
     test_lm_layers(g);
   }
+  test_recurrent_class(g);
   test_errors();
   std::printf("%d failed\n", failures);
   return failures ? 1 : 0;

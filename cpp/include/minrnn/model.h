@@ -1,0 +1,129 @@
+// Models for native programs: recurrent stacks and language models built from weights,
+// or loaded from the files the Python package writes (layer.save, LanguageModel.save,
+// Trainer.save). float32, batch-first, inference only (forward over a sequence and one
+// step at a time with a caller-owned state). The file format is in the README.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "minrnn/minrnn.h"
+
+namespace minrnn {
+
+// A model file that cannot be read, or does not describe a valid model.
+struct ModelError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+enum class CellType { RNNTanh, RNNReLU, LSTM, GRU, GRUResetBefore, MGU, MinGRU, MinLSTM };
+
+// A stack of recurrent layers with PyTorch's parameter names and layout (as the Python
+// layers: weight_ih_l0, weight_hh_l0_reverse, ...). Immutable once built; forward and
+// step may run from several threads at once.
+class Recurrent {
+ public:
+  // candidate and scan apply to MinGRU / MinLSTM only.
+  Recurrent(CellType cell, int64_t input_size, int64_t hidden_size, int64_t num_layers = 1,
+            bool bidirectional = false, bool bias = true, Candidate candidate = Candidate::G,
+            ScanMode scan = ScanMode::Auto);
+
+  CellType cell() const { return cell_; }
+  int64_t input_size() const { return D_; }
+  int64_t hidden_size() const { return H_; }
+  int64_t num_layers() const { return L_; }
+  bool bidirectional() const { return dirs_ == 2; }
+  bool has_cell_state() const { return cell_ == CellType::LSTM; }
+  int64_t output_size() const { return H_ * dirs_; }
+  // Elements of h (and of c for LSTM) for a batch: num_layers * directions * B * H.
+  int64_t state_size(int64_t batch) const { return L_ * dirs_ * batch * H_; }
+
+  std::vector<std::string> parameter_names() const;
+  std::vector<int64_t> parameter_shape(const std::string& name) const;  // throws if unknown
+  // Copies count floats into the named parameter; the count must match its shape.
+  void set_parameter(const std::string& name, const float* data, int64_t count);
+  const std::vector<float>& parameter(const std::string& name) const;
+
+  // x (B, T, input_size) -> y (B, T, output_size). h0, c0: (layers * dirs, B, H) or null
+  // for zeros; hn, cn receive the final states (may be null). c0/cn only for LSTM.
+  void forward(const float* x, int64_t B, int64_t T, float* y, const float* h0 = nullptr,
+               const float* c0 = nullptr, float* hn = nullptr, float* cn = nullptr) const;
+  // One time step of a unidirectional stack: x (B, input_size) -> y (B, H); h (and c for
+  // LSTM), (layers, B, H), are read and updated in place.
+  void step(const float* x, int64_t B, float* h, float* c, float* y) const;
+
+ private:
+  const std::vector<float>& p(const std::string& name) const;
+  const float* opt(const std::string& name) const;
+  CellType cell_;
+  int64_t D_, H_, L_, dirs_;
+  bool bias_;
+  Candidate cand_;
+  ScanMode scan_;
+  std::map<std::string, std::vector<float>> params_;
+  std::map<std::string, std::vector<int64_t>> shapes_;
+};
+
+// A layer written by the Python package's layer.save(path) (GRU, LSTM, RNN, MGU, MinGRU,
+// MinLSTM). Throws ModelError.
+Recurrent load_recurrent(const std::string& path);
+
+// Embedding -> Recurrent -> Linear head, as minrnn.LanguageModel, with its vocabulary.
+class LanguageModel {
+ public:
+  // A model written by LanguageModel.save or Trainer.save. Throws ModelError.
+  static LanguageModel load(const std::string& path);
+
+  int64_t vocab_size() const { return V_; }
+  const Recurrent& rnn() const { return rnn_; }
+  // The vocabulary: token strings by id (id 0 is the unknown token); char or word level.
+  const std::vector<std::string>& tokens() const { return tokens_; }
+  bool word_level() const { return word_level_; }
+  // UTF-8 text <-> ids, as Vocab.encode / Vocab.decode (words are split at ASCII
+  // whitespace; Python's str.split also splits at Unicode spaces). decode throws on a bad id.
+  std::vector<int64_t> encode(const std::string& text) const;
+  std::string decode(const std::vector<int64_t>& ids) const;
+
+  struct State {
+    std::vector<float> h, c;  // (layers, 1, H); c only for LSTM
+  };
+  State initial_state() const;
+  // Feeds ids (n >= 1) one sequence after state (updated) and writes the logits (V) that
+  // predict the token after the last one.
+  void feed(const int64_t* ids, int64_t n, State& state, float* logits) const;
+  // n tokens drawn after prime (at least one id), as the Python sample_ids: temperature 0
+  // is greedy, top_k <= 0 means all tokens; the same seed gives the same tokens as Python.
+  std::vector<int64_t> sample(const std::vector<int64_t>& prime, int64_t n,
+                              double temperature = 1.0, int64_t top_k = 0,
+                              uint64_t seed = 0) const;
+
+ private:
+  LanguageModel(Recurrent rnn) : rnn_(std::move(rnn)) {}
+  Recurrent rnn_;
+  int64_t V_ = 0, E_ = 0;
+  std::vector<float> embedding_, head_w_, head_b_;
+  std::vector<std::string> tokens_;
+  std::map<std::string, int64_t> ids_;
+  bool word_level_ = false;
+};
+
+// The sampler's random numbers, identical to minrnn.model.SplitMix64 in Python.
+struct SplitMix64 {
+  uint64_t state;
+  explicit SplitMix64(uint64_t seed) : state(seed) {}
+  uint64_t next() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return double(next() >> 11) * (1.0 / 9007199254740992.0); }
+};
+
+// One id from logits (V), as minrnn.model.pick: argmax at temperature 0, else a draw from
+// softmax(logits / temperature) over the top_k largest (all if top_k <= 0).
+int64_t pick(const float* logits, int64_t V, double temperature, int64_t top_k, SplitMix64& rng);
+
+}  // namespace minrnn

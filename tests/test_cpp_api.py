@@ -1,0 +1,123 @@
+"""The C++ API as a native program uses it: examples/cpp built against the installed CMake
+package (find_package(minrnn)), run on models saved from Python, compared with Python."""
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import minrnn as mr
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
+
+
+def cmake_dir():
+    if os.environ.get("MINRNN_CMAKE_DIR"):  # a development tree: point at a CMake install
+        return os.environ["MINRNN_CMAKE_DIR"]
+    try:
+        return mr.get_cmake_dir()
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="module")
+def bin_dir(tmp_path_factory):
+    cmake = shutil.which("cmake")
+    if cmake is None:
+        pytest.skip("cmake is not installed")
+    build = tmp_path_factory.mktemp("examples")
+    gen = ["-G", "Ninja"] if shutil.which("ninja") else []
+    r = subprocess.run([cmake, "-S", os.path.join(ROOT, "examples", "cpp"), "-B", str(build), *gen,
+                        f"-Dminrnn_DIR={cmake_dir()}", f"-DPython_EXECUTABLE={sys.executable}"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run([cmake, "--build", str(build)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return build
+
+
+def run(prog, *args, stdin=None):
+    return subprocess.run([str(prog), *map(str, args)], input=stdin, capture_output=True, timeout=300)
+
+
+TEXT = "the quick brown fox jumps over the lazy dog. a journey of a thousand miles. " * 20
+
+
+@pytest.mark.parametrize("cell,layers,level,options", [
+    ("gru", 1, "char", {}), ("lstm", 2, "char", {}), ("mingru", 2, "char", {}),
+    ("rnn", 1, "word", {"nonlinearity": "relu"}), ("gru", 1, "word", {"reset_after": False}),
+    ("mgu", 1, "char", {}), ("minlstm", 1, "char", {"candidate": "tanh"})])
+def test_generate_samples_what_python_samples(bin_dir, tmp_path, cell, layers, level, options):
+    v = mr.Vocab.from_text(TEXT + " ñ€𝄞", level=level)  # non-ASCII tokens travel as JSON escapes
+    m = mr.LanguageModel(len(v), 8, 24, cell=cell, num_layers=layers, seed=0, vocab=v, **options)
+    mr.Trainer(m, batch_size=4, seq_len=16).fit(TEXT, steps=30, progress=False, log=lambda s: None)
+    path = tmp_path / "lm.ckpt"
+    m.save(path)
+    for prime, kw in [("the ", dict(seed=3)), ("a journey", dict(seed=7, temperature=0.6, top_k=5)),
+                      ("t", dict(seed=1, temperature=0))]:
+        args = ["--prime", prime, "-n", 40, "--seed", kw["seed"]]
+        if "temperature" in kw:
+            args += ["--temperature", kw["temperature"]]
+        if "top_k" in kw:
+            args += ["--top-k", kw["top_k"]]
+        r = run(bin_dir / "generate", path, *args)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.decode().rstrip("\n") == m.sample(prime, 40, **kw)
+
+
+@pytest.mark.parametrize("cls,options", [(mr.GRU, {}), (mr.LSTM, {"num_layers": 2}),
+                                         (mr.MinGRU, {}), (mr.RNN, {"nonlinearity": "relu"})])
+def test_stream_matches_python(bin_dir, tmp_path, cls, options):
+    layer = cls(6, 9, seed=2, **options)
+    path = tmp_path / "layer.ckpt"
+    layer.save(path)
+    x = np.random.default_rng(0).standard_normal((50, 6)).astype(np.float32)
+    r = run(bin_dir / "gru_stream", path, stdin=x.tobytes())
+    assert r.returncode == 0, r.stderr
+    y = np.frombuffer(r.stdout, np.float32).reshape(50, 9)
+    ref, _ = layer(x)
+    np.testing.assert_allclose(y, ref, rtol=1e-6, atol=1e-6 * np.abs(ref).max())
+
+
+def test_bad_files_are_errors_not_crashes(bin_dir, tmp_path):
+    m = mr.LanguageModel(5, 3, 4, vocab=mr.Vocab.from_text("abcd"))
+    good = tmp_path / "good.ckpt"
+    m.save(good)
+    data = good.read_bytes()
+    cases = {"missing.ckpt": None, "truncated.ckpt": data[:len(data) // 2],
+             "flipped.ckpt": data[:300] + bytes([data[300] ^ 0x55]) + data[301:],
+             "text.ckpt": b"hello, not a model\n" * 10}
+    for name, blob in cases.items():
+        if blob is not None:
+            (tmp_path / name).write_bytes(blob)
+        r = run(bin_dir / "generate", tmp_path / name, "-n", 3)
+        assert r.returncode == 1, (name, r.returncode, r.stderr)  # not a signal
+        assert name.encode() in r.stderr and b"error" in r.stderr
+    # a layer file is not a language model, and the other way round
+    g = tmp_path / "g.ckpt"
+    mr.GRU(2, 3).save(g)
+    r = run(bin_dir / "generate", g)
+    assert r.returncode == 1 and b"not a language model" in r.stderr
+    r = run(bin_dir / "gru_stream", good, stdin=b"")
+    assert r.returncode == 1 and b"not a recurrent layer" in r.stderr
+    # a frame cut short
+    r = run(bin_dir / "gru_stream", g, stdin=np.zeros(3, np.float32).tobytes())
+    assert r.returncode == 1 and b"inside a frame" in r.stderr
+
+
+def test_mismatched_shape_is_refused(bin_dir, tmp_path):
+    import json
+    g = tmp_path / "g.ckpt"
+    mr.GRU(2, 3).save(g)
+    z = dict(np.load(g))
+    z["model/weight_hh_l0"] = np.zeros((9, 4), np.float32)
+    meta = json.loads(z["meta"].tobytes())
+    meta["arrays"]["model/weight_hh_l0"] = [[9, 4], "<f4"]
+    z["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    bad = tmp_path / "bad.ckpt"
+    with open(bad, "wb") as f:  # (a path would get ".npz" appended)
+        np.savez(f, **z)
+    r = run(bin_dir / "gru_stream", bad, stdin=b"")
+    assert r.returncode == 1 and b"weight_hh_l0' has shape (9, 4), expected (9, 3)" in r.stderr
