@@ -58,54 +58,52 @@ Recurrent::Recurrent(CellType cell, int64_t input_size, int64_t hidden_size, int
     for (int64_t d = 0; d < dirs_; ++d) {
       const std::string sfx = "_l" + std::to_string(l) + (d ? "_reverse" : "");
       const int64_t din = l == 0 ? D_ : H_ * dirs_;
-      shapes_["weight_ih" + sfx] = {G * H_, din};
-      if (!minimal(cell)) shapes_["weight_hh" + sfx] = {G * H_, H_};
+      Unit u;
+      u.wi = add("weight_ih" + sfx, {G * H_, din});
+      if (!minimal(cell)) u.wh = add("weight_hh" + sfx, {G * H_, H_});
       if (bias) {
-        shapes_["bias_ih" + sfx] = {G * H_};
-        if (!minimal(cell)) shapes_["bias_hh" + sfx] = {G * H_};
+        u.bi = add("bias_ih" + sfx, {G * H_});
+        if (!minimal(cell)) u.bh = add("bias_hh" + sfx, {G * H_});
       }
+      units_.push_back(u);
     }
-  for (const auto& [name, shape] : shapes_) {
-    int64_t n = 1;
-    for (int64_t s : shape) n *= s;
-    params_[name].assign(size_t(n), 0.0f);
-  }
 }
 
-std::vector<std::string> Recurrent::parameter_names() const {
-  std::vector<std::string> out;
-  for (const auto& kv : shapes_) out.push_back(kv.first);
-  return out;
+int Recurrent::add(const std::string& name, std::vector<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t s : shape) n *= s;
+  names_.push_back(name);
+  shapes_.push_back(std::move(shape));
+  values_.emplace_back(static_cast<size_t>(n), 0.0f);
+  return int(names_.size()) - 1;
 }
+
+int Recurrent::find(const std::string& name) const {
+  for (size_t i = 0; i < names_.size(); ++i)
+    if (names_[i] == name) return int(i);
+  throw std::invalid_argument("Recurrent: no parameter named '" + name + "'");
+}
+
+std::vector<std::string> Recurrent::parameter_names() const { return names_; }
 
 std::vector<int64_t> Recurrent::parameter_shape(const std::string& name) const {
-  auto it = shapes_.find(name);
-  check(it != shapes_.end(), "Recurrent: no parameter named '" + name + "'");
-  return it->second;
+  return shapes_[size_t(find(name))];
 }
 
 void Recurrent::set_parameter(const std::string& name, const float* data, int64_t count) {
-  const auto shape = parameter_shape(name);
-  auto& p = params_.at(name);
-  check(count == int64_t(p.size()), "Recurrent: parameter '" + name + "' has shape " + shape_str(shape) +
-                                        " (" + std::to_string(p.size()) + " values), got " + std::to_string(count));
+  const int i = find(name);
+  auto& p = values_[size_t(i)];
+  check(count == int64_t(p.size()), "Recurrent: parameter '" + name + "' has shape " +
+                                        shape_str(shapes_[size_t(i)]) + " (" + std::to_string(p.size()) +
+                                        " values), got " + std::to_string(count));
   check(data != nullptr || count == 0, "Recurrent: data for '" + name + "' is null");
-  for (int64_t i = 0; i < count; ++i)
-    check(std::isfinite(data[i]), "Recurrent: parameter '" + name + "' contains non-finite values");
+  for (int64_t k = 0; k < count; ++k)
+    check(std::isfinite(data[k]), "Recurrent: parameter '" + name + "' contains non-finite values");
   std::copy(data, data + count, p.begin());
 }
 
-const std::vector<float>& Recurrent::parameter(const std::string& name) const { return p(name); }
-
-const std::vector<float>& Recurrent::p(const std::string& name) const {
-  auto it = params_.find(name);
-  check(it != params_.end(), "Recurrent: no parameter named '" + name + "'");
-  return it->second;
-}
-
-const float* Recurrent::opt(const std::string& name) const {
-  auto it = params_.find(name);
-  return it == params_.end() ? nullptr : it->second.data();
+const std::vector<float>& Recurrent::parameter(const std::string& name) const {
+  return values_[size_t(find(name))];
 }
 
 void Recurrent::forward(const float* x, int64_t B, int64_t T, float* y, const float* h0,
@@ -119,16 +117,15 @@ void Recurrent::forward(const float* x, int64_t B, int64_t T, float* y, const fl
   int64_t din = D_;
   for (int64_t l = 0; l < L_; ++l) {
     for (int64_t d = 0; d < dirs_; ++d) {
-      const std::string sfx = "_l" + std::to_string(l) + (d ? "_reverse" : "");
       const int64_t i = l * dirs_ + d;
+      const Unit& u = units_[size_t(i)];
       const float* h0i = h0 ? h0 + i * B * H : nullptr;
       const float* c0i = c0 ? c0 + i * B * H : nullptr;
       float* hni = hn ? hn + i * B * H : nullptr;
       float* cni = cn && has_cell_state() ? cn + i * B * H : nullptr;
       if (!minimal(cell_)) {
-        recurrent_forward<float>(classic(cell_), in, p("weight_ih" + sfx).data(), p("weight_hh" + sfx).data(),
-                                 opt("bias_ih" + sfx), opt("bias_hh" + sfx), h0i, c0i, yd.data(), hni, cni,
-                                 nullptr, nullptr, B, T, din, H, d == 1);
+        recurrent_forward<float>(classic(cell_), in, w(u.wi), w(u.wh), w(u.bi), w(u.bh), h0i, c0i, yd.data(),
+                                 hni, cni, nullptr, nullptr, B, T, din, H, d == 1);
       } else {
         // The reverse direction runs the kernel on the time-reversed sequence (as Python).
         const float* src = in;
@@ -140,8 +137,7 @@ void Recurrent::forward(const float* x, int64_t B, int64_t T, float* y, const fl
           src = xr.data();
         }
         auto fwd = cell_ == CellType::MinGRU ? &mingru_forward<float> : &minlstm_forward<float>;
-        fwd(src, p("weight_ih" + sfx).data(), opt("bias_ih" + sfx), h0i, nullptr, yd.data(), B, T, din, H,
-            cand_, scan_);
+        fwd(src, w(u.wi), w(u.bi), h0i, nullptr, yd.data(), B, T, din, H, cand_, scan_);
         for (int64_t b = 0; b < B; ++b)
           for (int64_t c = 0; c < H; ++c)
             hlast[size_t(b * H + c)] = T ? yd[size_t((b * T + T - 1) * H + c)] : (h0i ? h0i[b * H + c] : 0.0f);
@@ -168,30 +164,32 @@ void Recurrent::step(const float* x, int64_t B, float* h, float* c, float* y) co
   check(B >= 1, "Recurrent::step: B must be >= 1");
   check(x && h && y, "Recurrent::step: x, h and y must not be null");
   check(!has_cell_state() || c, "Recurrent::step: an LSTM needs its cell state c");
-  const int64_t H = H_;
-  std::vector<float> a(x, x + B * D_), hn(size_t(B * H)), cn(has_cell_state() ? size_t(B * H) : 0);
+  const int64_t H = H_, BH = B * H;
+  // Scratch of this thread, kept between calls: a streaming step allocates nothing.
+  thread_local std::vector<float> buf;
+  const size_t need = size_t(B * std::max(D_, H) + 3 * BH);
+  if (buf.size() < need) buf.resize(need);
+  float *a = buf.data(), *out = a + B * std::max(D_, H), *hn = out + BH, *cn = hn + BH;
+  std::copy(x, x + B * D_, a);
   int64_t din = D_;
   for (int64_t l = 0; l < L_; ++l) {
-    const std::string sfx = "_l" + std::to_string(l);
-    float* hl = h + l * B * H;
-    float* cl = has_cell_state() ? c + l * B * H : nullptr;
-    std::vector<float> out(static_cast<size_t>(B * H));
+    const Unit& u = units_[size_t(l)];
+    float* hl = h + l * BH;
+    float* cl = has_cell_state() ? c + l * BH : nullptr;
     if (!minimal(cell_)) {
-      recurrent_forward<float>(classic(cell_), a.data(), p("weight_ih" + sfx).data(), p("weight_hh" + sfx).data(),
-                               opt("bias_ih" + sfx), opt("bias_hh" + sfx), hl, cl, out.data(), hn.data(),
-                               cl ? cn.data() : nullptr, nullptr, nullptr, B, 1, din, H, false);
-      std::copy(hn.begin(), hn.end(), hl);
-      if (cl) std::copy(cn.begin(), cn.end(), cl);
+      recurrent_forward<float>(classic(cell_), a, w(u.wi), w(u.wh), w(u.bi), w(u.bh), hl, cl, out, hn,
+                               cl ? cn : nullptr, nullptr, nullptr, B, 1, din, H, false);
+      std::copy(hn, hn + BH, hl);
+      if (cl) std::copy(cn, cn + BH, cl);
     } else {
       auto fwd = cell_ == CellType::MinGRU ? &mingru_forward<float> : &minlstm_forward<float>;
-      fwd(a.data(), p("weight_ih" + sfx).data(), opt("bias_ih" + sfx), hl, nullptr, out.data(), B, 1, din, H,
-          cand_, scan_);
-      std::copy(out.begin(), out.end(), hl);
+      fwd(a, w(u.wi), w(u.bi), hl, nullptr, out, B, 1, din, H, cand_, scan_);
+      std::copy(out, out + BH, hl);
     }
-    a.swap(out);
+    std::copy(out, out + BH, a);
     din = H;
   }
-  std::copy(a.begin(), a.end(), y);
+  std::copy(a, a + BH, y);
 }
 
 // ---- loading ----

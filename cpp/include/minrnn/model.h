@@ -55,15 +55,22 @@ class Recurrent {
   void step(const float* x, int64_t B, float* h, float* c, float* y) const;
 
  private:
-  const std::vector<float>& p(const std::string& name) const;
-  const float* opt(const std::string& name) const;
+  // The parameters of one layer in one direction, as indices into values_ (-1: none).
+  struct Unit {
+    int wi = -1, wh = -1, bi = -1, bh = -1;
+  };
+  int add(const std::string& name, std::vector<int64_t> shape);
+  int find(const std::string& name) const;  // throws if unknown
+  const float* w(int i) const { return i < 0 ? nullptr : values_[size_t(i)].data(); }
   CellType cell_;
   int64_t D_, H_, L_, dirs_;
   bool bias_;
   Candidate cand_;
   ScanMode scan_;
-  std::map<std::string, std::vector<float>> params_;
-  std::map<std::string, std::vector<int64_t>> shapes_;
+  std::vector<std::string> names_;
+  std::vector<std::vector<int64_t>> shapes_;
+  std::vector<std::vector<float>> values_;
+  std::vector<Unit> units_;  // layer * dirs + direction
 };
 
 // A layer written by the Python package's layer.save(path) (GRU, LSTM, RNN, MGU, MinGRU,
