@@ -9,7 +9,7 @@ from ._checks import float_dtype, positive_int, shape_str
 from .data import Vocab
 from .layers import Embedding, Linear, int_ids
 from .losses import CrossEntropyLoss
-from .recurrent import GRU, LSTM, MGU, RNN, MinGRU, MinLSTM
+from .recurrent import GRU, LSTM, MGU, RNN, MinGRU, MinLSTM, training_call
 
 CELLS = {"mingru": MinGRU, "minlstm": MinLSTM, "mgu": MGU, "gru": GRU, "lstm": LSTM, "rnn": RNN}
 
@@ -133,23 +133,26 @@ class LanguageModel:
         """Mean cross-entropy of predicting targets (shaped like ids) -> (loss, state);
         targets equal to ignore_index (padding) do not count. With train=True, backward()
         then takes the gradient of this loss."""
-        logits, state = self.forward(ids, state, train)
-        ce = CrossEntropyLoss(ignore_index)
-        if train:
-            self._train_loss = ce
-        return ce.forward(logits, targets, grad=train), state
+        if not train:
+            logits, state = self.forward(ids, state)
+            return CrossEntropyLoss(ignore_index).forward(logits, targets), state
+        with training_call(self):
+            logits, state = self.forward(ids, state, True)
+            self._train_loss = CrossEntropyLoss(ignore_index)
+            return self._train_loss.forward(logits, targets, grad=True), state
 
     def backward(self, dlogits=None, dstate=None):
         """Gradients of the last forward/loss(train=True) into self.grads (overwriting).
         dlogits None means the gradient of the last training loss. Returns d state0."""
-        if dlogits is None:
-            if self._train_loss is None:
-                raise RuntimeError("backward() without dlogits needs a preceding loss(..., train=True)")
-            dlogits = self._train_loss.backward()
-        dy = self.head.backward(dlogits)
-        dx, dstate0 = self.rnn.backward(dy, dstate)
-        self.embedding.backward(dx)
-        return dstate0
+        with training_call(self):
+            if dlogits is None:
+                if self._train_loss is None:
+                    raise RuntimeError("backward() without dlogits needs a preceding loss(..., train=True)")
+                dlogits = self._train_loss.backward()
+            dy = self.head.backward(dlogits)
+            dx, dstate0 = self.rnn.backward(dy, dstate)
+            self.embedding.backward(dx)
+            return dstate0
 
     # ---- use ----
     def _ids(self, name, text_or_ids):

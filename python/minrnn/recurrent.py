@@ -5,7 +5,9 @@ them (num_layers, bidirectional, dropout between layers) and keeps PyTorch's par
 names (weight_ih_l0, weight_hh_l1_reverse, ...) so that a state_dict loads unchanged.
 The maths of each cell is DESIGN.md §3.
 """
+import contextlib
 import numbers
+import threading
 
 import numpy as np
 
@@ -17,6 +19,22 @@ CANDIDATES = {"g": 0, "identity": 1, "tanh": 2}
 _CELL_IDS = {"rnn_tanh": 0, "rnn_relu": 1, "lstm": 2, "gru": 3, "gru_reset_before": 4, "mgu": 5}
 _GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3, "gru_reset_before": 3, "mgu": 2,
           "mingru": 2, "minlstm": 3}
+
+
+@contextlib.contextmanager
+def training_call(obj):
+    """Refuses a second training call (forward(train=True) or backward) on the same object
+    while one runs in another thread: their saved state would mix. Inference calls need no
+    guard (they keep nothing)."""
+    lock = obj.__dict__.setdefault("_training_lock", threading.Lock())
+    if not lock.acquire(blocking=False):
+        raise RuntimeError(f"{type(obj).__name__} is already training in another thread; "
+                           "training keeps state in the object, so use one object per thread "
+                           "(inference calls may share one)")
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _to_numpy(name, value):
@@ -190,6 +208,12 @@ class _Recurrent:
         H * directions features. train=True keeps what backward needs and applies dropout
         between layers. Non-finite inputs propagate, unchecked.
         """
+        if train:
+            with training_call(self):
+                return self._forward(x, h0, c0, True)
+        return self._forward(x, h0, c0, False)
+
+    def _forward(self, x, h0=None, c0=None, train=False):
         h0, c0 = self._split_state(h0, c0)
         xb, batched = self._input(x)
         B, T, _ = xb.shape
@@ -231,6 +255,10 @@ class _Recurrent:
         """Gradients of the last forward(train=True): returns (dx, dh0), for LSTM
         (dx, (dh0, dc0)); fills self.grads (overwriting). dy is shaped like y, dh_n (and
         dc_n) like h_n (and c_n); None for zero."""
+        with training_call(self):
+            return self._backward(dy, dh_n, dc_n)
+
+    def _backward(self, dy, dh_n=None, dc_n=None):
         if self._cache is None:
             raise RuntimeError("backward needs a preceding forward(..., train=True)")
         if isinstance(dh_n, tuple) and self._has_c:

@@ -1,0 +1,179 @@
+"""Threads, memory and numerics under stress (issue 7): the contracts in the README's
+Reliability section."""
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import minrnn as mr
+
+
+def rss_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+needs_proc = pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc")
+
+
+# ---- threads ----
+@pytest.mark.parametrize("make", [lambda: mr.GRU(8, 32, num_layers=2, seed=0),
+                                  lambda: mr.LSTM(8, 32, bidirectional=True, seed=0),
+                                  lambda: mr.MinGRU(8, 32, seed=0)])
+def test_shared_layer_inference_from_four_threads(rng, make):
+    m = make()
+    xs = [rng.standard_normal((3, 200, 8), dtype=np.float32) for _ in range(4)]
+    want = [m(x)[0] for x in xs]
+    got, errors = [None] * 4, []
+
+    def work(i):
+        try:
+            for _ in range(5):
+                got[i] = m(xs[i])[0]
+                y, s = m.step(xs[i][:, 0], None) if not m.bidirectional else (None, None)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    ts = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not errors
+    for g, w in zip(got, want):
+        assert np.array_equal(g, w)
+
+
+def test_simultaneous_training_on_one_layer_raises():
+    m = mr.GRU(64, 256, seed=0)
+    x = np.ones((8, 400, 64), np.float32)
+    outcomes = []
+    start = threading.Barrier(2)
+
+    def work():
+        start.wait()
+        try:
+            for _ in range(3):
+                m.forward(x, train=True)
+            outcomes.append("ok")
+        except RuntimeError as exc:
+            outcomes.append(str(exc))
+
+    ts = [threading.Thread(target=work) for _ in range(2)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert any("already training in another thread" in o for o in outcomes), outcomes
+
+
+def test_set_num_threads_while_another_thread_computes(rng):
+    m = mr.LSTM(32, 64, seed=0)
+    x = rng.standard_normal((4, 300, 32), dtype=np.float32)
+    want = m(x)[0]
+    stop, errors = threading.Event(), []
+
+    def compute():
+        try:
+            while not stop.is_set():
+                y = m(x)[0]
+                np.testing.assert_allclose(y, want, rtol=1e-5, atol=1e-6)
+        except Exception as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=compute)
+    t.start()
+    for n in [1, 2, 3, 4, 1, 2] * 20:
+        mr.set_num_threads(n)
+    stop.set()
+    t.join()
+    assert not errors
+
+
+# ---- memory ----
+@needs_proc
+def test_ten_thousand_training_calls_leave_memory_flat(rng):
+    m = mr.GRU(8, 16, seed=0)
+    x = rng.standard_normal((2, 8, 8), dtype=np.float32)
+    dy = np.ones((2, 8, 16), np.float32)
+
+    def calls(n):
+        for _ in range(n):
+            m.forward(x, train=True)
+            m.backward(dy)
+    calls(1000)
+    before = rss_mb()
+    calls(10_000)
+    assert rss_mb() - before < 4, (before, rss_mb())
+
+
+@needs_proc
+def test_million_step_mingru_streams_in_bounded_memory(rng):
+    m = mr.MinGRU(4, 16, seed=0)
+    chunk = rng.standard_normal((1, 10_000, 4), dtype=np.float32)
+    h, peak = None, 0.0
+    _ = m(chunk)
+    before = rss_mb()
+    for _ in range(100):  # 1 000 000 steps
+        y, h = m(chunk, h)
+        peak = max(peak, rss_mb())
+    assert np.all(np.isfinite(h))
+    assert peak - before < 16, (before, peak)
+
+
+def test_huge_requests_raise_memory_error():
+    code = r"""
+import numpy as np, minrnn as mr
+cases = [lambda: mr.GRU(4, 10**6),
+         lambda: mr.Embedding(4, 3)(np.broadcast_to(np.zeros(1, np.int64), (10**11,))),
+         lambda: mr.LanguageModel(5, 2, 3).sample_ids([1], 10**13),
+         lambda: mr.MinGRU(1, 4)(np.broadcast_to(np.zeros((1, 1, 1), np.float32), (1, 10**12, 1)))]
+for f in cases:
+    try:
+        f()
+        raise SystemExit("no error")
+    except MemoryError:
+        pass
+print("ok")
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+
+
+# ---- numerics ----
+@pytest.mark.parametrize("cls", [mr.RNN, mr.GRU, mr.LSTM, mr.MGU, mr.MinGRU, mr.MinLSTM])
+def test_large_inputs_give_no_nan(rng, cls):
+    m = cls(8, 16, seed=0)
+    x = 1e4 * rng.standard_normal((2, 50, 8)).astype(np.float32)
+    y, _ = m.forward(x, train=True)
+    dx, _ = m.backward(np.ones_like(y))
+    assert np.all(np.isfinite(y)) and np.all(np.isfinite(dx))
+    assert all(np.all(np.isfinite(g)) for g in m.grads.values())
+
+
+@pytest.mark.parametrize("threads", [1, 2, 4])
+def test_training_is_bit_identical_run_to_run(rng, threads):
+    mr.set_num_threads(threads)
+    m = mr.LanguageModel(30, 16, 128, cell="gru", num_layers=2, seed=0)
+    ids = rng.integers(0, 30, (8, 65))
+    out = []
+    for _ in range(2):
+        loss, _ = m.loss(ids[:, :-1], ids[:, 1:], train=True)
+        m.backward()
+        out.append((loss, {k: v.copy() for k, v in m.grads.items()}))
+    assert out[0][0] == out[1][0]
+    for k in out[0][1]:
+        assert np.array_equal(out[0][1][k], out[1][1][k])
+
+
+def test_fuzz_every_entry_point_in_a_subprocess():
+    """tests/fuzz_entry_points.py calls every public entry point with random arguments;
+    run apart, so that a crash fails this test instead of ending the run."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz_entry_points.py")
+    r = subprocess.run([sys.executable, script, "--cases", "3000", "--seed", "0"], capture_output=True,
+                       text=True, timeout=900)
+    assert r.returncode == 0, (r.returncode, r.stdout[-3000:], r.stderr[-3000:])
+    assert "3000 cases" in r.stdout
