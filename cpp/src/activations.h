@@ -27,6 +27,7 @@ MINRNN_INLINE float exp_approx(float x) {
   // round(x*log2e) with the 1.5*2^23 trick: exact round-to-nearest, vectorises without SSE4.1
   const float shifter = 12582912.0f;
   float n = (x * 1.44269504088896341f + shifter) - shifter;
+  n = n == n ? n : 0.0f;  // NaN: keep the integer part defined (p below is NaN anyway)
   float r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
@@ -36,7 +37,7 @@ MINRNN_INLINE float exp_approx(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  const int32_t bits = static_cast<int32_t>(static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23);
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);
   return p * scale;
