@@ -2,11 +2,12 @@
 
     python bench/compare.py                 # everything, 1 and 2 threads
     python bench/compare.py --quick         # small shapes, a smoke run
-    python bench/compare.py --only layer    # one section: machine, layer, scan
+    python bench/compare.py --only layer    # one section: machine, layer, scan, classic, peers
 
 Every row checks its result against a reference before it is timed, reports the median
 (and min) of several runs, and states ratios measured in this same run. Peers (torch,
-minGRU-pytorch) are used when importable and skipped with a note otherwise. Results go
+minGRU-pytorch, ONNX Runtime with onnx, the notebooks' plain NumPy loop) are used when
+importable and skipped with a note otherwise. Results go
 to stdout as Markdown and to bench/results/compare.{md,json}.
 """
 import argparse
@@ -275,6 +276,91 @@ def classic(rep, args, peaks):
     if not any(torch_ok.values()):
         rep.note("torch: not installed, peers skipped (pip install torch==2.13.0)")
 
+def onnx_rnn(kind, params, D, H, threads):
+    """An ONNX Runtime session running one ONNX GRU (linear_before_reset = 1, PyTorch's
+    convention) or LSTM node with these weights, built with onnx.helper (no exporter)."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+    order = [1, 0, 2] if kind == "GRU" else [0, 3, 1, 2]  # ONNX gates: z r h / i o f c
+
+    def gates(w):
+        blocks = np.split(w, len(order))
+        return np.concatenate([blocks[i] for i in order]).astype(np.float32)
+    inits = [numpy_helper.from_array(gates(params["weight_ih_l0"])[None], "W"),
+             numpy_helper.from_array(gates(params["weight_hh_l0"])[None], "R"),
+             numpy_helper.from_array(np.concatenate([gates(params["bias_ih_l0"]),
+                                                     gates(params["bias_hh_l0"])])[None], "B")]
+    attrs = {"hidden_size": H, **({"linear_before_reset": 1} if kind == "GRU" else {})}
+    node = helper.make_node(kind, ["X", "W", "R", "B"], ["Y"], **attrs)
+    graph = helper.make_graph([node], "rnn", [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["T", "N", D])],
+                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)], initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    model.ir_version = 8
+    so = ort.SessionOptions()
+    so.intra_op_num_threads, so.inter_op_num_threads = threads, 1
+    sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    # X is time-major (T, N, D); Y is (T, directions, N, H)
+    return lambda x_tbd: sess.run(["Y"], {"X": x_tbd})[0]
+
+
+def numpy_gru(params, x):
+    """The notebooks' GRU: a Python loop over time with NumPy products (batch 1)."""
+    wi, wh, bi, bh = (params[k] for k in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"))
+    H = wh.shape[1]
+    h = np.zeros(H, np.float32)
+    out = np.empty((len(x), H), np.float32)
+    for t, xt in enumerate(x):
+        gi, gh = wi @ xt + bi, wh @ h + bh
+        r = 1 / (1 + np.exp(-(gi[:H] + gh[:H])))
+        z = 1 / (1 + np.exp(-(gi[H:2 * H] + gh[H:2 * H])))
+        n = np.tanh(gi[2 * H:] + r * gh[2 * H:])
+        h = (1 - z) * n + z * h
+        out[t] = h
+    return out
+
+
+def peers(rep, args, peaks):
+    """GRU and LSTM forward against ONNX Runtime's operators, and GRU against a NumPy loop."""
+    rep.section("Classic cells against ONNX Runtime and a NumPy loop (forward, inference; D = H)",
+                ["cell", "B, T, H", "threads", "peer", "minrnn ms", "peer ms", "minrnn vs peer"])
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime as ort
+        ort_version = ort.__version__
+    except ImportError:
+        ort = None
+        rep.note("onnxruntime / onnx: not installed, skipped (pip install onnxruntime onnx)")
+    shapes = [(1, 128, 64), (8, 64, 128)] if args.quick else [(1, 1024, 256), (64, 256, 512)]
+    rng = np.random.default_rng(5)
+    for name in ["GRU", "LSTM"]:
+        for B, T, H in shapes:
+            x = rng.standard_normal((B, T, H), dtype=np.float32)
+            xt = np.ascontiguousarray(x.transpose(1, 0, 2))
+            for t in args.threads:
+                minrnn.set_num_threads(t)
+                ours = getattr(minrnn, name)(H, H, seed=1)
+                want = ours(x)[0]
+                cands = []
+                if ort is not None:
+                    run = onnx_rnn(name, ours.state_dict(), H, H, t)
+                    got = run(xt)[:, 0].transpose(1, 0, 2)
+                    assert np.allclose(got, want, rtol=1e-3, atol=1e-4), f"ONNX Runtime {name} check failed"
+                    cands.append((f"ONNX Runtime {ort_version}", lambda: run(xt)))
+                if name == "GRU" and B == 1 and t == 1:
+                    p = ours.state_dict()
+                    assert np.allclose(numpy_gru(p, x[0]), want[0], rtol=1e-3, atol=1e-4), "NumPy GRU check failed"
+                    cands.append(("NumPy loop (notebook)", lambda: numpy_gru(p, x[0])))
+                reps = args.repeat if B * T * H <= (1 << 20) else args.repeat_slow
+                for peer, fp in cands:
+                    tp, _ = timeit(fp, reps)
+                    time.sleep(0.3)  # let any BLAS threads the peer woke go back to sleep
+                    to, _ = timeit(lambda: ours(x), reps)
+                    rep.row([name, f"{B}, {T}, {H}", t, peer, f"{to * 1e3:.1f}", f"{tp * 1e3:.1f}",
+                             f"{tp / to:.2f}x faster" if tp >= to else f"{to / tp:.2f}x slower"],
+                            section="peers", cell=name, B=B, T=T, H=H, threads=t, peer=peer, ours_s=to,
+                            peer_s=tp)
+
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -282,7 +368,7 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat-slow", type=int, default=3, help="repeats for the large classic-cell rows")
-    ap.add_argument("--only", choices=["machine", "layer", "scan", "classic"], nargs="+")
+    ap.add_argument("--only", choices=["machine", "layer", "scan", "classic", "peers"], nargs="+")
     ap.add_argument("--out", type=pathlib.Path, default=RESULTS)
     args = ap.parse_args(argv)
     when = datetime.date.today().isoformat()
@@ -291,7 +377,7 @@ def main(argv=None):
     print(head)
     rep = Report()
     rep.lines.append(head)
-    only = set(args.only or ["machine", "layer", "scan", "classic"])
+    only = set(args.only or ["machine", "layer", "scan", "classic", "peers"])
     peaks = machine(rep, args)  # the other sections state their figures against these
     if "layer" in only:
         layers(rep, args, peaks)
@@ -299,6 +385,8 @@ def main(argv=None):
         scans(rep, args, peaks)
     if "classic" in only:
         classic(rep, args, peaks)
+    if "peers" in only:
+        peers(rep, args, peaks)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "compare.md").write_text("\n".join(rep.lines) + "\n")
     (args.out / "compare.json").write_text(json.dumps({"header": head, "rows": rep.rows}, indent=1, default=str))

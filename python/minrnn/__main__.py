@@ -191,6 +191,9 @@ def train_model(args, text, log=print):
         tr = minrnn.Trainer(model, opt, batch_size=args.batch, seq_len=args.seq_len,
                             clip_value=args.clip, clip_norm=args.clip_norm)
     train_ids, val_ids = split_text(vocab, text, args.val_fraction)
+    if len(train_ids) < tr.batch_size + 1:
+        raise ValueError(f"the training text has {len(train_ids)} tokens, too few for {tr.batch_size} "
+                         f"parallel streams (use --batch {max(1, len(train_ids) - 1)} or less)")
     m = tr.model
     log(f"{m.cell} language model: {m.num_layers} layer(s), hidden {m.hidden_size}, embedding "
         f"{m.embed_size}, {len(vocab)} {vocab.level} tokens, {m.num_parameters():,} parameters")
@@ -200,14 +203,13 @@ def train_model(args, text, log=print):
     if val_ids is not None:
         log(f"uniform baseline: loss {math.log(len(vocab)):.3f}, perplexity {len(vocab)}")
     t0 = time.perf_counter()
-    first = tr.step
+    first, tokens = tr.step, tr.tokens
     tr.fit(train_ids, val_ids, steps=args.steps, eval_every=args.eval_every,
            progress=not args.no_progress, checkpoint=args.out, log=log)
     dt = time.perf_counter() - t0
     done = tr.step - first
     if done:
-        log(f"trained {done} steps in {dt:.1f} s: "
-            f"{done * tr.batch_size * tr.seq_len / dt:,.0f} tokens/s")
+        log(f"trained {done} steps in {dt:.1f} s: {(tr.tokens - tokens) / dt:,.0f} tokens/s")
     return tr
 
 

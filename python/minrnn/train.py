@@ -63,6 +63,7 @@ class Trainer:
         self.state = None    # recurrent state carried between chunks
         self.smooth_loss = None
         self.losses = []     # the training loss of every step
+        self.tokens = 0      # target tokens trained on (this process)
         self.val = []        # (step, validation perplexity)
         self._data_id = None
 
@@ -115,6 +116,7 @@ class Trainer:
         self.state = state
         self.step += 1
         self.losses.append(loss)
+        self.tokens += int(np.size(y))
         self.smooth_loss = loss if self.smooth_loss is None else 0.95 * self.smooth_loss + 0.05 * loss
         return loss
 
