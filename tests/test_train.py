@@ -131,6 +131,19 @@ def test_non_finite_loss_stops_and_keeps_last_checkpoint(tmp_path):
     assert resumed.step == 4 and np.all(np.isfinite(resumed.model.parameters()["head.bias"]))
 
 
+def test_unwritable_checkpoint_path_fails_before_training(tmp_path):
+    tr = make()
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        tr.fit(TEXT, steps=5, progress=False, checkpoint=tmp_path / "no" / "such" / "dir.ckpt")
+    assert tr.step == 0
+    with pytest.raises(IsADirectoryError):
+        tr.model.save(tmp_path)
+    (tmp_path / "t.txt").write_text(TEXT)
+    r = run("train", str(tmp_path / "t.txt"), "--out", str(tmp_path / "missing" / "m.ckpt"), "--no-progress")
+    assert r.returncode == 1 and "does not exist" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert "step" not in r.stdout  # refused before any training
+
+
 def test_trainer_bad_arguments():
     tr = make()
     with pytest.raises(ValueError, match="too few"):

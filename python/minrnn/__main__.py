@@ -391,7 +391,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args)
-    except (ValueError, TypeError, FileNotFoundError, minrnn.TrainingError) as exc:
+    except (ValueError, TypeError, OSError, minrnn.TrainingError) as exc:
         print(f"minrnn {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -50,8 +50,21 @@ def save_layer(path, layer):
     _write(path, meta, arrays)
 
 
+def check_writable(path):
+    """Raise now, with a clear message, if path's directory cannot take the file."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot write {path!r}: the directory {folder!r} does not exist")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"cannot write {path!r}: it is a directory")
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(f"cannot write {path!r}: the directory {folder!r} is not writable")
+
+
 def _write(path, meta, arrays):
     meta["arrays"] = {k: [list(v.shape), v.dtype.str] for k, v in arrays.items()}
+    check_writable(path)
     path = os.fspath(path)
     tmp = f"{path}.tmp{os.getpid()}"
     try:

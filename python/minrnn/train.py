@@ -140,6 +140,8 @@ class Trainer:
             raise ValueError(f"val needs at least 2 tokens, got {len(val_ids)}")
         if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
             raise ValueError(f"steps must be an int >= 0, got {steps!r}")
+        if checkpoint is not None:
+            ckpt.check_writable(checkpoint)  # now, not after the first hour of training
         eval_every = eval_every or max(1, steps // 10)
         checkpoint_every = checkpoint_every or eval_every
         log = log or _default_log(progress)
