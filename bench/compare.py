@@ -2,7 +2,7 @@
 
     python bench/compare.py                 # everything, 1 and 2 threads
     python bench/compare.py --quick         # small shapes, a smoke run
-    python bench/compare.py --only layer    # one section: machine, layer, scan, classic, peers
+    python bench/compare.py --only layer    # sections: machine, layer, scan, classic, peers, scaling
 
 Every row checks its result against a reference before it is timed, reports the median
 (and min) of several runs, and states ratios measured in this same run. Peers (torch,
@@ -362,13 +362,87 @@ def peers(rep, args, peaks):
                             peer_s=tp)
 
 
+def scaling(rep, args, peaks):
+    """How forward time grows with T, B and H (doubling each from a base shape), and with
+    threads; tokens/s of minrnn's GRU and MinGRU and torch's GRU, plotted if matplotlib is
+    installed (bench/results/scaling.png)."""
+    rep.section("Scaling of the forward pass (D = H; growth = log2 of the time ratio per doubling: "
+                "1 is linear, 2 quadratic)",
+                ["model", "varied", "B, T, H", "threads", "ms", "tokens/s", "growth"])
+    base = (2, 128, 64) if args.quick else (4, 256, 256)
+    steps = 3 if args.quick else 4
+    rng = np.random.default_rng(9)
+    curves = {}
+    for t in args.threads:
+        minrnn.set_num_threads(t)
+        torch = try_torch(t)
+        for model in ["minrnn GRU", "minrnn MinGRU", "torch GRU"]:
+            if model.startswith("torch") and torch is None:
+                continue
+            for axis in ["T", "B", "H"]:
+                prev = None
+                for k in range(steps):
+                    B, T, H = base
+                    B, T, H = (B * 2 ** k, T, H) if axis == "B" else (B, T * 2 ** k, H) if axis == "T" else (B, T, H * 2 ** k)
+                    if axis == "H" and k == steps - 1 and not args.quick:
+                        break  # H = 2048 adds minutes and nothing new
+                    x = rng.standard_normal((B, T, H), dtype=np.float32)
+                    if model == "torch GRU":
+                        peer = torch.nn.GRU(H, H, batch_first=True)
+                        xt = torch.from_numpy(x)
+
+                        def fn():
+                            with torch.inference_mode():
+                                peer(xt)
+                    else:
+                        layer = (minrnn.GRU if model == "minrnn GRU" else minrnn.MinGRU)(H, H, seed=0)
+                        assert np.all(np.isfinite(layer(x)[0]))
+
+                        def fn():
+                            layer(x)
+                    ms = timeit(fn, max(3, args.repeat // 2))[0] * 1e3
+                    growth = f"{np.log2(ms / prev):.2f}" if prev else "-"
+                    prev = ms
+                    tps = B * T / ms * 1e3
+                    curves.setdefault((model, axis, t), []).append((B if axis == "B" else T if axis == "T" else H, tps))
+                    rep.row([model, axis, f"{B}, {T}, {H}", t, f"{ms:.2f}", f"{tps:,.0f}", growth],
+                            section="scaling", model=model, axis=axis, B=B, T=T, H=H, threads=t, ms=ms,
+                            tokens_per_s=tps)
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        rep.note("matplotlib: not installed, no plot (pip install matplotlib)")
+        return
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, axis, label in [(axes[0], "T", "sequence length T"), (axes[1], "B", "batch B")]:
+        for (model, a, t), pts in sorted(curves.items()):
+            if a == axis:
+                xs, ys = zip(*pts)
+                ax.plot(xs, ys, marker="o", label=f"{model}, {t} thread{'s' if t > 1 else ''}")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel(label)
+        ax.set_ylabel("tokens / s (forward)")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_title(f"B = {base[0]}, H = D = {base[2]}")
+    axes[1].set_title(f"T = {base[1]}, H = D = {base[2]}")
+    axes[1].legend(fontsize=7)
+    fig.suptitle(f"minrnn {minrnn.__version__} on {cpu_model()}, {datetime.date.today().isoformat()}")
+    fig.tight_layout()
+    args.out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.out / "scaling.png", dpi=110)
+    rep.note(f"plot: {args.out / 'scaling.png'}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat-slow", type=int, default=3, help="repeats for the large classic-cell rows")
-    ap.add_argument("--only", choices=["machine", "layer", "scan", "classic", "peers"], nargs="+")
+    ap.add_argument("--only", choices=["machine", "layer", "scan", "classic", "peers", "scaling"], nargs="+")
     ap.add_argument("--out", type=pathlib.Path, default=RESULTS)
     args = ap.parse_args(argv)
     when = datetime.date.today().isoformat()
@@ -377,7 +451,7 @@ def main(argv=None):
     print(head)
     rep = Report()
     rep.lines.append(head)
-    only = set(args.only or ["machine", "layer", "scan", "classic", "peers"])
+    only = set(args.only or ["machine", "layer", "scan", "classic", "peers", "scaling"])
     peaks = machine(rep, args)  # the other sections state their figures against these
     if "layer" in only:
         layers(rep, args, peaks)
@@ -387,6 +461,8 @@ def main(argv=None):
         classic(rep, args, peaks)
     if "peers" in only:
         peers(rep, args, peaks)
+    if "scaling" in only:
+        scaling(rep, args, peaks)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "compare.md").write_text("\n".join(rep.lines) + "\n")
     (args.out / "compare.json").write_text(json.dumps({"header": head, "rows": rep.rows}, indent=1, default=str))

@@ -347,3 +347,24 @@ def test_inference_between_forward_and_backward_keeps_the_training_state(rng):
     m.forward(x, train=True)
     m(rng.normal(size=(1, 2, 3)))  # inference on something else
     np.testing.assert_array_equal(m.backward(np.ones_like(y))[0], dx)
+
+
+@pytest.mark.parametrize("cls", [minrnn.GRU, minrnn.LSTM, minrnn.RNN, minrnn.MGU])
+def test_float32_small_batches_match_float64(rng, cls):
+    """Batches 1..9 take different product kernels (row kernels up to 8, the BLAS above);
+    H = 160 also runs the two-thread team that splits the channels."""
+    minrnn.set_num_threads(2)
+    for B, D, H in [(b, 37, 45) for b in range(1, 10)] + [(b, 24, 160) for b in (1, 2, 3, 5, 8, 9)]:
+        m32 = cls(D, H, num_layers=2, seed=B)
+        m64 = cls(D, H, num_layers=2, seed=B, dtype=np.float64)
+        m64.load_state_dict(m32.state_dict())
+        x = rng.standard_normal((B, 13, D))
+        y32, _ = m32.forward(x.astype(np.float32), train=True)
+        y64, _ = m64.forward(x, train=True)
+        np.testing.assert_allclose(y32, y64, rtol=1e-4, atol=1e-5)
+        dy = rng.standard_normal(y64.shape)
+        dx32, _ = m32.backward(dy.astype(np.float32))
+        dx64, _ = m64.backward(dy)
+        np.testing.assert_allclose(dx32, dx64, rtol=1e-4, atol=1e-4)
+        for k in m64.grads:
+            np.testing.assert_allclose(m32.grads[k], m64.grads[k], rtol=1e-3, atol=1e-3, err_msg=k)

@@ -43,6 +43,14 @@
   template <class F>                                                                            \
   void gemv_rows(const F* W, int64_t ldw, const F* x, F* y, int64_t N, int64_t K,              \
                  bool accumulate);                                                              \
+  /* Y = X W^T (or Y += X W^T) for a few rows of X (M, K); W row-major (N, K) */             \
+  template <class F>                                                                            \
+  void gemm_rows(const F* W, int64_t ldw, const F* X, int64_t ldx, F* Y, int64_t ldy,          \
+                 int64_t M, int64_t N, int64_t K, bool accumulate);                             \
+  /* Y = X W (or Y += X W) for a few rows of X (M, K); W row-major (K, N) */                   \
+  template <class F>                                                                            \
+  void gemm_rows_untransposed(const F* W, int64_t ldw, const F* X, int64_t ldx, F* Y,          \
+                              int64_t ldy, int64_t M, int64_t N, int64_t K, bool accumulate);   \
   /* softmax cross-entropy over rows [n0, n1) of (N, V) logits (cross_entropy.cpp) */                  \
   template <class F>                                                                            \
   void cross_entropy_forward_rows(const F* logits, const int64_t* targets, F* row_loss,         \
@@ -77,6 +85,8 @@ struct Kernels {
   decltype(&isa_base::classic_step_forward<F>) step_forward;
   decltype(&isa_base::classic_step_backward<F>) step_backward;
   decltype(&isa_base::gemv_rows<F>) gemv_rows;
+  decltype(&isa_base::gemm_rows<F>) gemm_rows;
+  decltype(&isa_base::gemm_rows_untransposed<F>) gemm_rows_untransposed;
   decltype(&isa_base::cross_entropy_forward_rows<F>) cross_entropy_forward;
   decltype(&isa_base::cross_entropy_backward_rows<F>) cross_entropy_backward;
 };
