@@ -209,7 +209,7 @@ def classic(rep, args, peaks):
     torch_ok = {t: try_torch(t) is not None for t in args.threads}
     rep.section("Classic cells against torch 2.13 (same run, same threads; D = H)",
                 ["cell", "B, T, H", "threads", "what", "minrnn ms", "torch ms", "minrnn vs torch"])
-    shapes = [(1, 128, 64), (8, 64, 128)] if args.quick else [(1, 1024, 256), (64, 256, 512)]
+    shapes = [(1, 128, 64), (8, 64, 128)] if args.quick else [(1, 1024, 256), (4, 256, 256), (64, 256, 512)]
     rng = np.random.default_rng(3)
     for name in ["GRU", "LSTM", "RNN", "MGU"]:
         for B, T, H in shapes:
