@@ -2,7 +2,7 @@
 
     python bench/compare.py                 # everything, 1 and 2 threads
     python bench/compare.py --quick         # small shapes, a smoke run
-    python bench/compare.py --only layer    # sections: machine, layer, scan, classic, peers, scaling
+    python bench/compare.py --only layer    # sections: machine layer scan classic peers scaling memory
 
 Every row checks its result against a reference before it is timed, reports the median
 (and min) of several runs, and states ratios measured in this same run. Peers (torch,
@@ -436,13 +436,77 @@ def scaling(rep, args, peaks):
     rep.note(f"plot: {args.out / 'scaling.png'}")
 
 
+MEMORY_PROBE = r"""
+import sys, threading, time
+import numpy as np
+lib, cell = sys.argv[1], sys.argv[2]
+B, T, H, threads = map(int, sys.argv[3:7])
+page = __import__("os").sysconf("SC_PAGE_SIZE")
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * page
+x = np.random.default_rng(0).standard_normal((B, T, H), dtype=np.float32)
+if lib == "minrnn":
+    import minrnn
+    minrnn.set_num_threads(threads)
+    m = getattr(minrnn, cell)(H, H, seed=0)
+    def run():
+        y, _ = m.forward(x, train=True)
+        m.backward(np.ones_like(y))
+else:
+    import torch
+    torch.set_num_threads(threads)
+    m = getattr(torch.nn, cell)(H, H, batch_first=True)
+    def run():
+        xt = torch.from_numpy(x).requires_grad_(True)
+        y, _ = m(xt)
+        y.backward(torch.ones_like(y))
+base, peak, stop = rss(), [0], threading.Event()
+def poll():
+    while not stop.is_set():
+        peak[0] = max(peak[0], rss())
+        time.sleep(0.0005)
+t = threading.Thread(target=poll); t.start()
+run()
+stop.set(); t.join()
+print((max(peak[0], rss()) - base) / 2**20)
+"""
+
+
+def memory(rep, args, peaks):
+    """Peak resident memory the first forward+backward call adds, minrnn against torch (each
+    in a fresh process with the model built; sampled every 0.5 ms while the call runs; for
+    minrnn it includes the scratch it keeps for later calls)."""
+    import subprocess
+    rep.section("Peak memory of the first forward+backward (MB above the process's memory before "
+                "the call)",
+                ["cell", "B, T, H", "minrnn MB", "torch MB", "minrnn vs torch"])
+    have_torch = try_torch(1) is not None
+    shapes = [(4, 64, 64)] if args.quick else [(16, 512, 256), (64, 256, 512)]
+    for cell in ["GRU", "LSTM", "RNN"]:
+        for B, T, H in shapes:
+            def probe(lib):
+                r = subprocess.run([sys.executable, "-c", MEMORY_PROBE, lib, cell, str(B), str(T), str(H),
+                                    str(args.threads[0])], capture_output=True, text=True, timeout=600)
+                if r.returncode:
+                    raise RuntimeError(r.stderr)
+                return float(r.stdout.split()[-1])
+            ours = probe("minrnn")
+            theirs = probe("torch") if have_torch else None
+            rep.row([cell, f"{B}, {T}, {H}", f"{ours:.1f}", f"{theirs:.1f}" if theirs is not None else "-",
+                     (f"{theirs / ours:.2f}x less" if ours <= theirs else f"{ours / theirs:.2f}x more")
+                     if theirs else "-"],
+                    section="memory", cell=cell, B=B, T=T, H=H, ours_mb=ours, torch_mb=theirs)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat-slow", type=int, default=3, help="repeats for the large classic-cell rows")
-    ap.add_argument("--only", choices=["machine", "layer", "scan", "classic", "peers", "scaling"], nargs="+")
+    ap.add_argument("--only", choices=["machine", "layer", "scan", "classic", "peers", "scaling", "memory"],
+                    nargs="+")
     ap.add_argument("--out", type=pathlib.Path, default=RESULTS)
     args = ap.parse_args(argv)
     when = datetime.date.today().isoformat()
@@ -451,7 +515,7 @@ def main(argv=None):
     print(head)
     rep = Report()
     rep.lines.append(head)
-    only = set(args.only or ["machine", "layer", "scan", "classic", "peers", "scaling"])
+    only = set(args.only or ["machine", "layer", "scan", "classic", "peers", "scaling", "memory"])
     peaks = machine(rep, args)  # the other sections state their figures against these
     if "layer" in only:
         layers(rep, args, peaks)
@@ -463,6 +527,8 @@ def main(argv=None):
         peers(rep, args, peaks)
     if "scaling" in only:
         scaling(rep, args, peaks)
+    if "memory" in only:
+        memory(rep, args, peaks)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "compare.md").write_text("\n".join(rep.lines) + "\n")
     (args.out / "compare.json").write_text(json.dumps({"header": head, "rows": rep.rows}, indent=1, default=str))
