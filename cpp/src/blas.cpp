@@ -46,7 +46,7 @@ static void blas_gemv(bool trans, int64_t rows, int64_t cols, F alpha, const F* 
 
 // Up to this many rows, products with a weight use our row kernels (gemv.cpp) instead of
 // the BLAS: beyond them OpenBLAS's packing pays for itself (measured at H = 256).
-constexpr int64_t kDotRows = 8, kDotRowsUntransposed = 3;
+constexpr int64_t kDotRows = 8, kDotRowsUntransposed = 8;
 
 template <class F>
 static void blas_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, F alpha, const F* A,

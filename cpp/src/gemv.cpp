@@ -102,14 +102,37 @@ void gemm_rows(const F* W, int64_t ldw, const F* X, int64_t ldx, F* Y, int64_t l
 }
 
 // Y (M, N) = X (M, K) W (+ Y) for a few rows of X and W row-major (K, N): the backward
-// step product at batch 2..8. Each row of W is read once per two rows of X, in slices of
-// 32 columns held in registers (8 accumulators).
+// step product at batch 2..8. Each row of W is read once per four (or two) rows of X, in
+// column slices held in registers (8 accumulators).
 template <class F>
 void gemm_rows_untransposed(const F* W, int64_t ldw, const F* X, int64_t ldx, F* Y, int64_t ldy,
                             int64_t M, int64_t N, int64_t K, bool accumulate) {
-  int64_t m = 0, n0 = 0;
+  int64_t m = 0, m0 = 0, n0 = 0;
 #if defined(__AVX2__) && defined(__FMA__)
   if constexpr (sizeof(F) == 4) {
+    // Four rows at a time over 16-column slices: 8 FMAs per 2 loads of W and 4 broadcasts.
+    const int64_t N16 = N & ~int64_t(15);
+    for (; m + 4 <= M && N16 == N; m += 4) {
+      const float* x[4] = {X + m * ldx, X + (m + 1) * ldx, X + (m + 2) * ldx, X + (m + 3) * ldx};
+      for (int64_t n = 0; n < N16; n += 16) {
+        __m256 a[8];  // a[2 r + i]: columns n + 8 i .. of row r
+        for (int r = 0; r < 4; ++r)
+          for (int i = 0; i < 2; ++i)
+            a[2 * r + i] = accumulate ? _mm256_loadu_ps(Y + (m + r) * ldy + n + 8 * i) : _mm256_setzero_ps();
+        for (int64_t k = 0; k < K; ++k) {
+          const float* w = W + k * ldw + n;
+          const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
+          for (int r = 0; r < 4; ++r) {
+            const __m256 b = _mm256_set1_ps(x[r][k]);
+            a[2 * r] = _mm256_fmadd_ps(b, w0, a[2 * r]);
+            a[2 * r + 1] = _mm256_fmadd_ps(b, w1, a[2 * r + 1]);
+          }
+        }
+        for (int r = 0; r < 4; ++r)
+          for (int i = 0; i < 2; ++i) _mm256_storeu_ps(Y + (m + r) * ldy + n + 8 * i, a[2 * r + i]);
+      }
+    }
+    const int64_t m4 = m;  // rows [0, m4) are complete
     const int64_t N32 = N & ~int64_t(31);
     for (; m + 2 <= M; m += 2) {
       const float *x0 = X + m * ldx, *x1 = x0 + ldx;
@@ -135,11 +158,12 @@ void gemm_rows_untransposed(const F* W, int64_t ldw, const F* X, int64_t ldx, F*
         }
       }
     }
-    n0 = N32;  // rows [0, m) still lack their columns [N32, N)
+    n0 = N32;  // rows [m4, m) still lack their columns [N32, N)
+    m0 = m4;
   }
 #endif
-  // What the vector loop left: columns [n0, N) of rows [0, m), and all of rows [m, M).
-  for (int64_t r = 0; r < M; ++r) {
+  // What the vector loops left: columns [n0, N) of rows [m0, m), and all of rows [m, M).
+  for (int64_t r = m0; r < M; ++r) {
     const int64_t c0 = r < m ? n0 : 0;
     F* y = Y + r * ldy;
     for (int64_t n = c0; n < N; ++n) y[n] = accumulate ? y[n] : F(0);
