@@ -60,3 +60,33 @@ def float_dtype(name, dtype):
     if dt not in _FLOATS:
         raise TypeError(f"{name} must be float32 or float64, got {dt}")
     return dt
+
+
+def load_params(owner, params, state_dict, dtype):
+    """Copy state_dict into the live arrays params (by name), all or nothing: a missing,
+    extra, mis-shaped, non-numeric or non-finite entry raises before anything changes.
+    Values may be NumPy arrays, torch tensors (not imported) or anything np.asarray takes."""
+    if not hasattr(state_dict, "keys"):
+        raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
+    expected, got = set(params), set(state_dict.keys())
+    if got != expected:
+        raise ValueError(f"state_dict does not match {owner}: missing keys "
+                         f"{sorted(expected - got)}, unexpected keys {sorted(got - expected)}")
+    new = {}
+    for name, cur in params.items():
+        value = state_dict[name]
+        if hasattr(value, "detach") and hasattr(value, "cpu"):
+            value = value.detach().cpu()
+        try:
+            arr = np.asarray(value)
+        except Exception as exc:
+            raise TypeError(f"state_dict[{name!r}] cannot be converted to an array: {exc}") from None
+        if arr.dtype.kind not in "fiu":
+            raise TypeError(f"state_dict[{name!r}] must be a float array, got dtype {arr.dtype}")
+        check_shape(f"state_dict[{name!r}]", arr, cur.shape)
+        arr = np.asarray(arr, dtype=dtype)
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"state_dict[{name!r}] contains non-finite values")
+        new[name] = arr
+    for name, arr in new.items():  # all checked: now replace, in place so views stay valid
+        params[name][...] = arr

@@ -3,7 +3,7 @@ PyTorch name, forward(..., train=True) keeps what backward needs, backward fills
 import numpy as np
 
 from . import _core
-from ._checks import check_shape, float_array, float_dtype, positive_int, shape_str
+from ._checks import check_shape, float_array, float_dtype, load_params, positive_int, shape_str
 
 
 def int_ids(name, ids, size):
@@ -33,25 +33,7 @@ class _Layer:
 
     def load_state_dict(self, state_dict):
         """Refuses a missing, extra, mis-shaped or non-finite entry and then changes nothing."""
-        from .recurrent import _to_numpy
-        if not hasattr(state_dict, "keys"):
-            raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
-        expected, got = set(self._params), set(state_dict.keys())
-        if got != expected:
-            raise ValueError(f"state_dict does not match {type(self).__name__}: missing keys "
-                             f"{sorted(expected - got)}, unexpected keys {sorted(got - expected)}")
-        new = {}
-        for name, cur in self._params.items():
-            arr = _to_numpy(name, state_dict[name])
-            if arr.dtype.kind not in "fiu":
-                raise TypeError(f"state_dict[{name!r}] must be a float array, got dtype {arr.dtype}")
-            check_shape(f"state_dict[{name!r}]", arr, cur.shape)
-            arr = np.asarray(arr, dtype=self.dtype)
-            if not np.all(np.isfinite(arr)):
-                raise ValueError(f"state_dict[{name!r}] contains non-finite values")
-            new[name] = arr
-        for name, arr in new.items():
-            self._params[name][...] = arr
+        load_params(type(self).__name__, self._params, state_dict, self.dtype)
 
 
 class Embedding(_Layer):

@@ -12,7 +12,7 @@ import threading
 import numpy as np
 
 from . import _core
-from ._checks import check_shape, choice, float_array, float_dtype, positive_int, shape_str
+from ._checks import check_shape, choice, float_array, float_dtype, load_params, positive_int, shape_str
 from .scan import MODES
 
 CANDIDATES = {"g": 0, "identity": 1, "tanh": 2}
@@ -35,15 +35,6 @@ def training_call(obj):
         yield
     finally:
         lock.release()
-
-
-def _to_numpy(name, value):
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # torch tensor, without importing torch
-        value = value.detach().cpu()
-    try:
-        return np.asarray(value)
-    except Exception as exc:
-        raise TypeError(f"state_dict[{name!r}] cannot be converted to an array: {exc}") from None
 
 
 class _Recurrent:
@@ -127,26 +118,7 @@ class _Recurrent:
         """Load weights by PyTorch name (NumPy arrays, torch tensors or anything np.asarray takes).
 
         Refuses a missing, extra, mis-shaped or non-finite entry and then changes nothing."""
-        if not hasattr(state_dict, "keys"):
-            raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
-        expected, got = set(self._params), set(state_dict.keys())
-        if got != expected:
-            raise ValueError(f"state_dict does not match {type(self).__name__}: missing keys "
-                             f"{sorted(expected - got)}, unexpected keys {sorted(got - expected)}")
-        new = {}
-        for name, cur in self._params.items():
-            arr = _to_numpy(name, state_dict[name])
-            if arr.dtype.kind not in "fiu":
-                raise TypeError(f"state_dict[{name!r}] must be a float array, got dtype {arr.dtype}")
-            if arr.shape != cur.shape:
-                raise ValueError(f"state_dict[{name!r}] has shape {shape_str(arr.shape)}, "
-                                 f"expected {shape_str(cur.shape)}")
-            arr = np.array(arr, dtype=self.dtype, order="C", copy=True)
-            if not np.all(np.isfinite(arr)):
-                raise ValueError(f"state_dict[{name!r}] contains non-finite values")
-            new[name] = arr
-        for name, arr in new.items():  # all checked: now replace, in place so views stay valid
-            self._params[name][...] = arr
+        load_params(type(self).__name__, self._params, state_dict, self.dtype)
 
     # ---- shapes ----
     def _input(self, x):
