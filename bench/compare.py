@@ -207,8 +207,11 @@ def scans(rep, args, peaks):
 def classic(rep, args, peaks):
     """RNN, GRU, LSTM, MGU against torch.nn.* (inference mode, and autograd for training)."""
     torch_ok = {t: try_torch(t) is not None for t in args.threads}
-    rep.section("Classic cells against torch 2.13 (same run, same threads; D = H)",
-                ["cell", "B, T, H", "threads", "what", "minrnn ms", "torch ms", "minrnn vs torch"])
+    rep.section("Classic cells against torch 2.13 (same run, same threads; D = H; GFLOP/s counts the "
+                "matrix products, forward 2·B·T·G·H·(D+H), forward+backward 3x that)",
+                ["cell", "B, T, H", "threads", "what", "minrnn ms", "torch ms", "minrnn vs torch",
+                 "minrnn GFLOP/s (% of SGEMM peak)"])
+    gates = {"GRU": 3, "LSTM": 4, "RNN": 1, "MGU": 2}
     shapes = [(1, 128, 64), (8, 64, 128)] if args.quick else [(1, 1024, 256), (4, 256, 256), (64, 256, 512)]
     rng = np.random.default_rng(3)
     for name in ["GRU", "LSTM", "RNN", "MGU"]:
@@ -247,11 +250,14 @@ def classic(rep, args, peaks):
                 for what, fo, fp in rows:
                     to, _ = timeit(fo, reps)
                     tp = timeit(fp, reps)[0] if fp else None
+                    flops = 2 * B * T * gates[name] * H * (H + H) * (3 if what != "forward" else 1)
+                    gf = flops / to / 1e9
                     rep.row([name, f"{B}, {T}, {H}", t, what, f"{to * 1e3:.1f}",
                              f"{tp * 1e3:.1f}" if tp else "-",
-                             f"{tp / to:.2f}x faster" if tp and tp >= to else (f"{to / tp:.2f}x slower" if tp else "-")],
+                             f"{tp / to:.2f}x faster" if tp and tp >= to else (f"{to / tp:.2f}x slower" if tp else "-"),
+                             f"{gf:.1f} ({gf / peaks[t][0]:.0%})" if t in peaks else f"{gf:.1f}"],
                             section="classic", cell=name, B=B, T=T, H=H, threads=t, what=what,
-                            ours_s=to, torch_s=tp)
+                            ours_s=to, torch_s=tp, gflops=gf)
     # one step from Python, B = 1
     H = 256
     x1 = rng.standard_normal((1, H), dtype=np.float32)
@@ -271,7 +277,7 @@ def classic(rep, args, peaks):
                 assert np.allclose(cell(x1, h), pc(xt, ht).numpy(), rtol=1e-4, atol=1e-5)
                 tp = timeit(lambda: [pc(xt, ht) for _ in range(n)], 3)[0] / n
         rep.row(["GRUCell", f"1, 1, {H}", t, "one step from Python", f"{to * 1e6:.1f} us",
-                 f"{tp * 1e6:.1f} us" if tp else "-", f"{tp / to:.2f}x faster" if tp else "-"],
+                 f"{tp * 1e6:.1f} us" if tp else "-", f"{tp / to:.2f}x faster" if tp else "-", "-"],
                 section="classic", cell="GRUCell", threads=t, what="step", ours_s=to, torch_s=tp)
     if not any(torch_ok.values()):
         rep.note("torch: not installed, peers skipped (pip install torch==2.13.0)")
