@@ -11,18 +11,24 @@ def shape_str(shape):
     return "(" + ", ".join(str(int(s)) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def as_array(name, x, what):
+    """x as a NumPy array (a torch tensor too, without importing torch); a TypeError naming
+    the argument if it cannot be one (None, ragged lists and the like)."""
+    if x is None:
+        raise TypeError(f"{name} must be {what}, got None")
+    if hasattr(x, "detach") and hasattr(x, "cpu"):
+        x = x.detach().cpu()
+    try:
+        return np.asarray(x)
+    except Exception as exc:
+        raise TypeError(f"{name} must be {what}, got {type(x).__name__} ({exc})") from None
+
+
 def float_array(name, x, dtype=None):
     """x as a C-contiguous float32/float64 array (copied only when needed).
 
     dtype=None keeps float32/float64 as given (other float kinds become float64)."""
-    if x is None:
-        raise TypeError(f"{name} must be an array, got None")
-    if hasattr(x, "detach") and hasattr(x, "cpu"):  # a torch tensor, without importing torch
-        x = x.detach().cpu()
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name} must be a float array, got {type(x).__name__} ({exc})") from None
+    arr = as_array(name, x, "a float array")
     if arr.dtype.kind != "f":
         raise TypeError(
             f"{name} must be a floating-point array (float32 or float64), got dtype {arr.dtype}")
@@ -74,13 +80,7 @@ def load_params(owner, params, state_dict, dtype):
                          f"{sorted(expected - got)}, unexpected keys {sorted(got - expected)}")
     new = {}
     for name, cur in params.items():
-        value = state_dict[name]
-        if hasattr(value, "detach") and hasattr(value, "cpu"):
-            value = value.detach().cpu()
-        try:
-            arr = np.asarray(value)
-        except Exception as exc:
-            raise TypeError(f"state_dict[{name!r}] cannot be converted to an array: {exc}") from None
+        arr = as_array(f"state_dict[{name!r}]", state_dict[name], "a float array")
         if arr.dtype.kind not in "fiu":
             raise TypeError(f"state_dict[{name!r}] must be a float array, got dtype {arr.dtype}")
         check_shape(f"state_dict[{name!r}]", arr, cur.shape)

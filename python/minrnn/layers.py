@@ -3,17 +3,12 @@ PyTorch name, forward(..., train=True) keeps what backward needs, backward fills
 import numpy as np
 
 from . import _core
-from ._checks import check_shape, float_array, float_dtype, load_params, positive_int, shape_str
+from ._checks import as_array, check_shape, float_array, float_dtype, load_params, positive_int, shape_str
 
 
 def int_ids(name, ids, size):
     """ids as a C-contiguous int64 array with every entry in [0, size)."""
-    if hasattr(ids, "detach") and hasattr(ids, "cpu"):  # a torch tensor, without importing torch
-        ids = ids.detach().cpu()
-    try:
-        arr = np.asarray(ids)
-    except Exception as exc:
-        raise TypeError(f"{name} must be an integer array, got {type(ids).__name__} ({exc})") from None
+    arr = as_array(name, ids, "an integer array")
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{name} must be an integer array, got dtype {arr.dtype}")
     arr = np.ascontiguousarray(arr, dtype=np.int64)

@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from . import _core
-from ._checks import float_array, shape_str
+from ._checks import as_array, float_array, shape_str
 from .layers import int_ids
 
 
@@ -59,9 +59,7 @@ class CrossEntropyLoss:
 
 
 def _targets(targets, shape, V, ignore_index):
-    if hasattr(targets, "detach") and hasattr(targets, "cpu"):
-        targets = targets.detach().cpu()
-    t = np.asarray(targets)
+    t = as_array("targets", targets, "an integer array")
     if t.dtype.kind not in "iu":
         raise TypeError(f"targets must be an integer array, got dtype {t.dtype}")
     if t.shape != tuple(shape):
