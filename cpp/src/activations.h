@@ -24,10 +24,12 @@ MINRNN_INLINE F clamp(F x, F lo, F hi) {
 // 1 / (1 + e^x) are normal numbers (no denormal stalls).
 MINRNN_INLINE float exp_approx(float x) {
   x = clamp(x, -87.0f, 87.0f);
-  // round(x*log2e) with the 1.5*2^23 trick: exact round-to-nearest, vectorises without SSE4.1
+  // round(x*log2e) with the 1.5*2^23 trick: exact round-to-nearest, vectorises without SSE4.1.
+  // n also sits in the low mantissa bits of t, read as an integer below: no float-to-int
+  // conversion, so a NaN x (which reaches t) stays defined behaviour and gives NaN.
   const float shifter = 12582912.0f;
-  float n = (x * 1.44269504088896341f + shifter) - shifter;
-  n = n == n ? n : 0.0f;  // NaN: keep the integer part defined (p below is NaN anyway)
+  const float t = x * 1.44269504088896341f + shifter;
+  const float n = t - shifter;
   float r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
@@ -37,7 +39,9 @@ MINRNN_INLINE float exp_approx(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  const int32_t bits = static_cast<int32_t>(static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23);
+  uint32_t tbits;
+  std::memcpy(&tbits, &t, sizeof tbits);
+  const uint32_t bits = (tbits - 0x4B400000u + 127u) << 23;  // 2^n: 0x4B400000 is shifter's bits
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);
   return p * scale;
