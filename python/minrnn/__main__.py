@@ -238,20 +238,23 @@ def cmd_demo(args):
     return 0
 
 
-def cmd_sample(args):
+def load_text_model(args, purpose):
+    """The checkpoint's model, which must carry a vocabulary (for text in or out)."""
     minrnn.set_num_threads(args.threads)
     m = minrnn.LanguageModel.load(args.checkpoint)
     if m.vocab is None:
-        raise ValueError(f"{args.checkpoint}: the model has no vocabulary to sample text with")
+        raise ValueError(f"{args.checkpoint}: the model has no vocabulary to {purpose}")
+    return m
+
+
+def cmd_sample(args):
+    m = load_text_model(args, "sample text with")
     print(m.sample(args.prime, args.n, temperature=args.temperature, top_k=args.top_k, seed=args.seed))
     return 0
 
 
 def cmd_perplexity(args):
-    minrnn.set_num_threads(args.threads)
-    m = minrnn.LanguageModel.load(args.checkpoint)
-    if m.vocab is None:
-        raise ValueError(f"{args.checkpoint}: the model has no vocabulary to read text with")
+    m = load_text_model(args, "read text with")
     text = read_text(args.textfile)
     ids = m.vocab.encode(text)
     if len(ids) < 2:
