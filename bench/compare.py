@@ -2,11 +2,12 @@
 
     python bench/compare.py                 # everything, 1 and 2 threads
     python bench/compare.py --quick         # small shapes, a smoke run
-    python bench/compare.py --only layer    # sections: machine layer scan classic peers scaling memory
+    python bench/compare.py --only layer    # sections: machine layer scan classic peers jax scaling memory
 
 Every row checks its result against a reference before it is timed, reports the median
 (and min) of several runs, and states ratios measured in this same run. Peers (torch,
-minGRU-pytorch, ONNX Runtime with onnx, the notebooks' plain NumPy loop) are used when
+minGRU-pytorch, ONNX Runtime with onnx, JAX on the CPU, the notebooks' plain NumPy loop) are
+used when
 importable and skipped with a note otherwise. Results go
 to stdout as Markdown and to bench/results/compare.{md,json}.
 """
@@ -368,6 +369,128 @@ def peers(rep, args, peaks):
                             peer_s=tp)
 
 
+JAX_PROBE = r"""
+# Runs in its own process: JAX's thread pool is fixed when it is imported.
+import json, os, sys, time
+threads = int(sys.argv[2])
+if threads == 1:
+    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+import numpy as np
+import jax
+import jax.numpy as jnp
+jax.config.update("jax_platforms", "cpu")
+data = dict(np.load(sys.argv[1]))
+repeat = int(sys.argv[3])
+
+def combine(l, r):  # (a1, b1) then (a2, b2): h -> a2 (a1 h + b1) + b2
+    return l[0] * r[0], r[0] * l[1] + r[1]
+
+@jax.jit
+def linear_assoc(a, b):
+    return jax.lax.associative_scan(combine, (a, b), axis=1)[1]
+
+@jax.jit
+def linear_loop(a, b):
+    def step(h, ab):
+        h = ab[0] * h + ab[1]
+        return h, h
+    _, hs = jax.lax.scan(step, jnp.zeros_like(a[:, 0]), (jnp.swapaxes(a, 0, 1), jnp.swapaxes(b, 0, 1)))
+    return jnp.swapaxes(hs, 0, 1)
+
+def mingru_gates(x, w, bias):
+    H = w.shape[0] // 2
+    p = x @ w.T + bias
+    z = jax.nn.sigmoid(p[..., :H])
+    k = p[..., H:]
+    cand = jnp.where(k >= 0, k + 0.5, jax.nn.sigmoid(k))  # g: the paper's candidate
+    return 1 - z, z * cand
+
+@jax.jit
+def mingru_assoc(x, w, bias):
+    return linear_assoc(*mingru_gates(x, w, bias))
+
+@jax.jit
+def mingru_loop(x, w, bias):
+    return linear_loop(*mingru_gates(x, w, bias))
+
+fns = {"linear_assoc": linear_assoc, "linear_loop": linear_loop,
+       "mingru_assoc": mingru_assoc, "mingru_loop": mingru_loop}
+out, times = {}, {}
+for name in sys.argv[4:]:
+    f = fns[name]
+    args = [jnp.asarray(data[k]) for k in (("a", "b") if name.startswith("linear") else ("x", "w", "bias"))]
+    y = f(*args).block_until_ready()  # compiles
+    out[name] = np.asarray(y)
+    ts = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        f(*args).block_until_ready()
+        ts.append(time.perf_counter() - t0)
+    times[name] = (float(np.median(ts)), float(np.min(ts)))
+np.savez(sys.argv[1] + ".out.npz", **out)
+print(json.dumps({"version": jax.__version__, "times": times}))
+"""
+
+
+def jax_peer(rep, args, peaks):
+    """The scan and the MinGRU layer against JAX on the CPU: jax.lax.associative_scan and
+    jax.lax.scan, both under jit (each thread count in its own process, pinned to one core
+    for 1 thread)."""
+    import importlib.util
+    import subprocess
+    import tempfile
+    rep.section("Scan and MinGRU against JAX on the CPU (forward, float32; JAX under jit, compile excluded)",
+                ["what", "shape (B, T, C)", "threads", "minrnn ms", "JAX associative_scan ms",
+                 "JAX lax.scan ms", "minrnn vs the faster JAX"])
+    if importlib.util.find_spec("jax") is None:
+        rep.note("jax: not installed, skipped (pip install jax)")
+        return
+    rng = np.random.default_rng(6)
+    scan_shapes = [(1, 100_000, 1), (4, 128, 64)] if args.quick else [(1, 1_000_000, 1), (16, 1024, 256)]
+    B, T, D = (4, 128, 64) if args.quick else (16, 1024, 256)
+    cases = [("scan.linear", s) for s in scan_shapes] + [("MinGRU layer", (B, T, D))]
+    with tempfile.TemporaryDirectory() as tmp:
+        for what, shape in cases:
+            path = str(pathlib.Path(tmp) / "in.npz")
+            if what == "scan.linear":
+                a = rng.uniform(0.5, 1.0, shape).astype(np.float32)
+                b = rng.standard_normal(shape, dtype=np.float32)
+                np.savez(path, a=a, b=b)
+                names = ["linear_assoc", "linear_loop"]
+            else:
+                layer = minrnn.MinGRU(D, D, seed=0)
+                sd = layer.state_dict()
+                x = rng.standard_normal(shape, dtype=np.float32)
+                np.savez(path, x=x, w=sd["weight_ih_l0"], bias=sd["bias_ih_l0"])
+                names = ["mingru_assoc", "mingru_loop"]
+            for t in args.threads:
+                minrnn.set_num_threads(t)
+                if what == "scan.linear":
+                    out = np.empty_like(a)
+                    want = minrnn.scan.linear(a, b)
+                    ours = timeit(lambda: minrnn.scan.linear(a, b, out=out), args.repeat)[0]
+                else:
+                    want = layer(x)[0]
+                    ours = timeit(lambda: layer(x), args.repeat)[0]
+                r = subprocess.run([sys.executable, "-c", JAX_PROBE, path, str(t), str(args.repeat), *names],
+                                   capture_output=True, text=True, timeout=1200)
+                if r.returncode:
+                    rep.note(f"jax failed, skipped: {r.stderr.strip().splitlines()[-1:]}")
+                    return
+                res = json.loads(r.stdout.strip().splitlines()[-1])
+                got = np.load(path + ".out.npz")
+                for n in names:
+                    assert np.allclose(got[n], want, rtol=1e-3, atol=1e-3), f"JAX {n} check failed"
+                ta, tl = (res["times"][n][0] for n in names)
+                best = min(ta, tl)
+                rep.row([what, shape, t, f"{ours * 1e3:.2f}", f"{ta * 1e3:.2f}", f"{tl * 1e3:.2f}",
+                         f"{best / ours:.1f}x faster" if best >= ours else f"{ours / best:.1f}x slower"],
+                        section="jax", what=what, shape=shape, threads=t, ours_s=ours, jax_assoc_s=ta,
+                        jax_scan_s=tl, jax_version=res["version"])
+    rep.note(f"JAX {res['version']}")
+
+
 def scaling(rep, args, peaks):
     """How forward time grows with T, B and H (doubling each from a base shape), and with
     threads; tokens/s of minrnn's GRU and MinGRU and torch's GRU, plotted if matplotlib is
@@ -511,7 +634,7 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat-slow", type=int, default=3, help="repeats for the large classic-cell rows")
-    ap.add_argument("--only", choices=["machine", "layer", "scan", "classic", "peers", "scaling", "memory"],
+    ap.add_argument("--only", choices=["machine", "layer", "scan", "classic", "peers", "jax", "scaling", "memory"],
                     nargs="+")
     ap.add_argument("--out", type=pathlib.Path, default=RESULTS)
     args = ap.parse_args(argv)
@@ -521,7 +644,7 @@ def main(argv=None):
     print(head)
     rep = Report()
     rep.lines.append(head)
-    only = set(args.only or ["machine", "layer", "scan", "classic", "peers", "scaling", "memory"])
+    only = set(args.only or ["machine", "layer", "scan", "classic", "peers", "jax", "scaling", "memory"])
     peaks = machine(rep, args)  # the other sections state their figures against these
     if "layer" in only:
         layers(rep, args, peaks)
@@ -531,6 +654,8 @@ def main(argv=None):
         classic(rep, args, peaks)
     if "peers" in only:
         peers(rep, args, peaks)
+    if "jax" in only:
+        jax_peer(rep, args, peaks)
     if "scaling" in only:
         scaling(rep, args, peaks)
     if "memory" in only:

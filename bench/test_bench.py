@@ -1,7 +1,8 @@
 """pytest-benchmark suite: pytest bench/ --benchmark-only [--threads N].
 
-Each benchmark checks its result before timing. Peers (torch, minGRU-pytorch) are
-skipped when not installed. Ratios between rows are what count; see compare.py for a
+Each benchmark checks its result before timing. Peers (torch, minGRU-pytorch, JAX) are
+skipped when not installed; JAX keeps its own thread pool (all cores) here, so compare.py's
+jax section, which runs it in a process per thread count, is the one to quote. Ratios between rows are what count; see compare.py for a
 single table with ratios computed in one run.
 """
 import numpy as np
@@ -57,6 +58,56 @@ def test_mingru_pytorch_forward(benchmark, rng, shape):
         ours.load_state_dict({"weight_ih_l0": np.concatenate([w[H:], w[:H]])})
         np.testing.assert_allclose(ours(x.numpy())[0], peer(x).numpy(), rtol=1e-3, atol=1e-3)
         benchmark(peer, x)
+
+
+def _jax_scans(jax):
+    def combine(l, r):  # (a1, b1) then (a2, b2): h -> a2 (a1 h + b1) + b2
+        return l[0] * r[0], r[0] * l[1] + r[1]
+
+    def assoc(a, b):
+        return jax.lax.associative_scan(combine, (a, b), axis=1)[1]
+
+    def loop(a, b):
+        def step(h, ab):
+            h = ab[0] * h + ab[1]
+            return h, h
+        sw = jax.numpy.swapaxes
+        return sw(jax.lax.scan(step, a[:, 0] * 0, (sw(a, 0, 1), sw(b, 0, 1)))[1], 0, 1)
+    return {"associative_scan": assoc, "lax.scan": loop}
+
+
+@pytest.mark.parametrize("shape", SCAN_SHAPES, ids=str)
+@pytest.mark.parametrize("how", ["associative_scan", "lax.scan"])
+def test_jax_scan(benchmark, rng, shape, how):
+    jax = pytest.importorskip("jax")
+    a = rng.uniform(0.5, 1.0, shape).astype(np.float32)
+    b = rng.standard_normal(shape, dtype=np.float32)
+    f = jax.jit(_jax_scans(jax)[how])
+    aj, bj = jax.numpy.asarray(a), jax.numpy.asarray(b)
+    np.testing.assert_allclose(np.asarray(f(aj, bj)), minrnn.scan.linear(a, b), rtol=1e-3, atol=1e-3)
+    benchmark(lambda: f(aj, bj).block_until_ready())
+
+
+@pytest.mark.parametrize("shape", LAYER_SHAPES, ids=str)
+@pytest.mark.parametrize("how", ["associative_scan", "lax.scan"])
+def test_jax_mingru_forward(benchmark, rng, shape, how):
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    B, T, D, H = shape
+    ours = minrnn.MinGRU(D, H, seed=0)
+    sd = ours.state_dict()
+    scan = _jax_scans(jax)[how]
+
+    @jax.jit
+    def forward(x, w, bias):
+        p = x @ w.T + bias
+        k = p[..., H:]
+        z = jax.nn.sigmoid(p[..., :H])
+        return scan(1 - z, z * jnp.where(k >= 0, k + 0.5, jax.nn.sigmoid(k)))
+    x = rng.standard_normal((B, T, D), dtype=np.float32)
+    args = [jnp.asarray(v) for v in (x, sd["weight_ih_l0"], sd["bias_ih_l0"])]
+    np.testing.assert_allclose(np.asarray(forward(*args)), ours(x)[0], rtol=1e-3, atol=1e-3)
+    benchmark(lambda: forward(*args).block_until_ready())
 
 
 @pytest.mark.parametrize("H", [256, 1024])
