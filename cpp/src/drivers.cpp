@@ -111,7 +111,7 @@ void min_forward(const char* fn, ForwardPass<F> pass, const F* x, const F* w, co
   check_layer(fn, B, T, D, H, G, cand);
   detail::check_ptr(fn, "x", x, B * T * D);
   detail::check_ptr(fn, "w", w, G * H * D);
-  if (!proj) proj = detail::workspace<F>(5, B * T * G * H);  // inference: nothing to keep
+  if (!proj) proj = detail::workspace<F>(detail::kGates, B * T * G * H);  // inference: nothing to keep
   detail::gemm<F>(false, true, B * T, G * H, D, F(1), x, D, w, D, F(0), proj, G * H);
   min_scan<F, G>(fn, pass, proj, bias, h0, y, B, T, H, cand, mode);
 }
@@ -127,7 +127,7 @@ void min_backward(const char* fn, BackwardPass<F> pass, const F* x, const F* w, 
         {"proj", proj, B * T * G * H}, {"y", y, B * T * H}, {"dy", dy, B * T * H},
         {"dx", dx, B * T * D}, {"dw", dw, G * H * D}})
     detail::check_ptr(fn, name, p, count);
-  if (!dproj) dproj = detail::workspace<F>(6, B * T * G * H);
+  if (!dproj) dproj = detail::workspace<F>(detail::kGates, B * T * G * H);
   const int nt = get_num_threads();
   const bool par = use_parallel(mode, B, T, H, nt);
   Scratch<F> s(par, B, H, G * H, nt);  // zeros stand in for a null bias, h0 or dh_n

@@ -145,7 +145,7 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
   check_layer(fn, cell, x, w_ih, w_hh, y, B, T, D, H);
   if (B == 0) return;  // nothing to walk, nothing to write
   const int64_t G = cell_gates(cell), GH = G * H, SH = cell_store(cell) * H;
-  if (!xp) xp = detail::workspace<F>(4, B * T * GH);
+  if (!xp) xp = detail::workspace<F>(detail::kGates, B * T * GH);
   const bool lstm = cell == Cell::LSTM;
   std::vector<F> zeros(static_cast<size_t>(B * H > GH ? B * H : GH), F(0));
   std::vector<F> hp(static_cast<size_t>(B * GH)), u(static_cast<size_t>(two_stage(cell) ? B * H : 0));
@@ -168,7 +168,7 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
   const bool team_xp = team && B * T <= 4;
   const bool split = !team && nt > 1 && B > 1 && B * H >= kSplitRows;
   const bool pack = team && T >= 16;  // copying w_hh pays off over many steps only
-  F* packed = pack ? detail::workspace<F>(7, GH * H) : nullptr;     // w_hh, rows by thread
+  F* packed = pack ? detail::workspace<F>(detail::kPackedWeights, GH * H) : nullptr;
   std::vector<F> hp_packed_buf(static_cast<size_t>(pack ? B * GH : 0));
   F* hp_packed = hp_packed_buf.data();
   if (!team_xp) linear_forward<F>(x, w_ih, b_ih, xp, B * T, D, GH);
@@ -262,8 +262,8 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
   const bool lstm = cell == Cell::LSTM, gru = cell == Cell::GRU;
   std::vector<F> zeros(static_cast<size_t>(B * H), F(0));
   // Every element of these is written before it is read.
-  F* dxp = detail::workspace<F>(0, B * T * GH);
-  F* dhp = gru ? detail::workspace<F>(1, B * T * GH) : dxp;  // the same gradients except for GRU
+  F* dxp = detail::workspace<F>(detail::kGates, B * T * GH);
+  F* dhp = gru ? detail::workspace<F>(detail::kGatesHidden, B * T * GH) : dxp;  // the same gradients except for GRU
   std::vector<F> carry(static_cast<size_t>(2 * B * H), F(0)), carry_c(static_cast<size_t>(lstm ? 2 * B * H : 0), F(0));
   std::vector<F> du(static_cast<size_t>(two_stage(cell) ? B * H : 0));
   if (dhn) std::memcpy(carry.data(), dhn, sizeof(F) * B * H);
@@ -337,8 +337,8 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
 
   // Weight gradients, one GEMM each over all steps: dW_hh = sum_t dhp_t^T h_{t-1}
   // (for two-stage cells the candidate rows pair with u_t = gate_t h_{t-1} instead).
-  F* hprev = detail::workspace<F>(2, B * T * H);
-  F* useq = detail::workspace<F>(3, two_stage(cell) ? B * T * H : 0);
+  F* hprev = detail::workspace<F>(detail::kPrevStates, B * T * H);
+  F* useq = detail::workspace<F>(detail::kGatedStates, two_stage(cell) ? B * T * H : 0);
   for (int64_t s = 0; s < T; ++s) {
     const int64_t t = walk.t(s);
     for (int64_t b = 0; b < B; ++b) {

@@ -7,7 +7,7 @@
 
 namespace minrnn {
 namespace {
-constexpr int kSlots = 8;
+constexpr int kSlots = 5;
 struct Slots {
   std::unique_ptr<char[]> buf[kSlots];
   size_t size[kSlots] = {};

@@ -8,8 +8,19 @@
 
 namespace minrnn::detail {
 
-// A buffer of at least `bytes` for slot `slot` (0..7) of this thread; its contents are
-// whatever the last user left there.
+// The slots. Forward's gate projections and backward's gate gradients share one slot: a
+// training step never needs both at once (backward reads the store instead), and keeping
+// them apart held one more (B, T, G*H) buffer alive, 100 MB for a GRU at B=64, T=256, H=512.
+enum Slot : int {
+  kGates = 0,         // forward: x W_ih^T + b (classic) or x W^T (min cells); backward: dL/d gates
+  kGatesHidden = 1,   // GRU backward: the gradients of h W_hh^T, apart from those of x W_ih^T
+  kPrevStates = 2,    // backward: h_{t-1} of every step
+  kGatedStates = 3,   // backward: r * h_{t-1} (GRU, reset before) or f * h_{t-1} (MGU)
+  kPackedWeights = 4  // forward, in a team: W_hh's rows, grouped by the thread that owns them
+};
+
+// A buffer of at least `bytes` for slot `slot` of this thread; its contents are whatever
+// the last user left there.
 void* workspace(int slot, size_t bytes);
 
 template <class F>
