@@ -360,16 +360,55 @@ minrnn::Cell to_cell(int c) {
   return static_cast<minrnn::Cell>(c);
 }
 
+// H from weight_hh (G*H, H), and weight_ih checked against it: (G*H, D).
+template <class F>
+int64_t check_weights(const char* fn, minrnn::Cell cell, const Arr<F>& w_ih, const Arr<F>& w_hh, int64_t D) {
+  const int64_t G = minrnn::cell_gates(cell);
+  if (w_hh.ndim() != 2 || w_hh.shape(0) % G != 0 || w_hh.shape(0) / G != w_hh.shape(1))
+    throw py::value_error(std::string(fn) + ": weight_hh must be (" + std::to_string(G) + "*H, H)");
+  const int64_t H = w_hh.shape(1);
+  expect<F>(fn, "weight_ih", w_ih, {G * H, D});
+  return H;
+}
+
 template <class F>
 void check_recurrent(const char* fn, minrnn::Cell cell, const Arr<F>& x, const Arr<F>& w_ih,
                      const Arr<F>& w_hh, int64_t& B, int64_t& T, int64_t& D, int64_t& H) {
   dims3<F>(fn, "x", x);
   B = x.shape(0), T = x.shape(1), D = x.shape(2);
-  const int64_t G = minrnn::cell_gates(cell);
-  if (w_hh.ndim() != 2 || w_hh.shape(0) % G != 0 || w_hh.shape(0) / G != w_hh.shape(1))
-    throw py::value_error(std::string(fn) + ": weight_hh must be (" + std::to_string(G) + "*H, H)");
-  H = w_hh.shape(1);
-  expect<F>(fn, "weight_ih", w_ih, {G * H, D});
+  H = check_weights<F>(fn, cell, w_ih, w_hh, D);
+}
+
+// One step of a classic cell from x (B, D) and the state (B, H): h' (LSTM: the pair h', c').
+// The streaming path: it allocates only what it returns.
+template <class F>
+py::object cell_step(int cell_id, const Arr<F>& x, const Arr<F>& w_ih, const Arr<F>& w_hh,
+                     const OptArr<F>& b_ih, const OptArr<F>& b_hh, const OptArr<F>& h,
+                     const OptArr<F>& c) {
+  const char* fn = "step";
+  const minrnn::Cell cell = to_cell(cell_id);
+  if (x.ndim() != 2)
+    throw py::value_error(std::string(fn) + ": x must have 2 dimensions (B, D), got " +
+                          std::to_string(x.ndim()));
+  const int64_t B = x.shape(0), D = x.shape(1);
+  const int64_t H = check_weights<F>(fn, cell, w_ih, w_hh, D), GH = minrnn::cell_gates(cell) * H;
+  if (b_ih) expect<F>(fn, "bias_ih", *b_ih, {GH});
+  if (b_hh) expect<F>(fn, "bias_hh", *b_hh, {GH});
+  if (h) expect<F>(fn, "h", *h, {B, H});
+  if (c) expect<F>(fn, "c", *c, {B, H});
+  const bool lstm = cell == minrnn::Cell::LSTM;
+  auto hn = empty<F>({B, H});
+  Arr<F> cn = empty<F>({lstm ? B : 0, H});
+  const F *bi = ptr(b_ih), *bh = ptr(b_hh), *hp = ptr(h), *cp = ptr(c);
+  F *hnp = hn.mutable_data(), *cnp = lstm ? cn.mutable_data() : nullptr;
+  {
+    py::gil_scoped_release nogil;
+    // T = 1: the output sequence (B, 1, H) is h' itself
+    minrnn::recurrent_forward<F>(cell, x.data(), w_ih.data(), w_hh.data(), bi, bh, hp, cp, hnp,
+                                 nullptr, cnp, nullptr, nullptr, B, 1, D, H, false);
+  }
+  if (lstm) return py::make_tuple(hn, cn);
+  return std::move(hn);
 }
 
 template <class F>
@@ -441,6 +480,8 @@ void register_dtype(py::module_& m) {
   m.def("recurrent_forward", &recurrent_forward<F>, py::arg("cell"), py::arg("x"),
         py::arg("weight_ih"), py::arg("weight_hh"), py::arg("bias_ih"), py::arg("bias_hh"),
         py::arg("h0"), py::arg("c0"), py::arg("reverse"), py::arg("train"));
+  m.def("cell_step", &cell_step<F>, py::arg("cell"), py::arg("x"), py::arg("weight_ih"),
+        py::arg("weight_hh"), py::arg("bias_ih"), py::arg("bias_hh"), py::arg("h"), py::arg("c"));
   m.def("recurrent_backward", &recurrent_backward<F>, py::arg("cell"), py::arg("x"),
         py::arg("weight_ih"), py::arg("weight_hh"), py::arg("h0"), py::arg("c0"), py::arg("store"),
         py::arg("y"), py::arg("dy"), py::arg("dh_n"), py::arg("dc_n"), py::arg("reverse"),

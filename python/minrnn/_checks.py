@@ -28,6 +28,9 @@ def float_array(name, x, dtype=None):
     """x as a C-contiguous float32/float64 array (copied only when needed).
 
     dtype=None keeps float32/float64 as given (other float kinds become float64)."""
+    if type(x) is np.ndarray and x.flags.c_contiguous and (
+            x.dtype == dtype if dtype is not None else x.dtype in _FLOATS):
+        return x  # already what the kernels take (the common case, on every streaming step)
     arr = as_array(name, x, "a float array")
     if arr.dtype.kind != "f":
         raise TypeError(

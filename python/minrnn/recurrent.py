@@ -304,15 +304,14 @@ class _Recurrent:
         L, H = self.num_layers, self.hidden_size
         hn = np.empty((L, B, H), self.dtype)
         cn = np.empty((L, B, H), self.dtype) if self._has_c else None
-        inp = x_t.reshape(B, 1, self.input_size)
+        inp = x_t.reshape(B, self.input_size)
         for layer in range(L):
-            inp, h, c, _ = self._unit_forward(f"_l{layer}", False, inp,
-                                              None if h0 is None else h0[layer],
-                                              None if c0 is None else c0[layer], False)
-            hn[layer] = h
+            inp, c = self._unit_step(f"_l{layer}", inp, None if h0 is None else h0[layer],
+                                     None if c0 is None else c0[layer])
+            hn[layer] = inp
             if cn is not None:
                 cn[layer] = c
-        y_t = inp[:, 0] if batched else inp[0, 0]
+        y_t = inp if batched else inp[0]
         new = self._state_out(hn, batched)
         return y_t, ((new, self._state_out(cn, batched)) if self._has_c else new)
 
@@ -325,6 +324,13 @@ class _ClassicRecurrent(_Recurrent):
             p.get("bias_ih" + sfx), p.get("bias_hh" + sfx), h0, c0, reverse, train)
         cache = (x, h0, c0, store, y) if train else None
         return y, hn, cn, cache
+
+    def _unit_step(self, sfx, x, h, c):
+        """One step of one unit: x (B, D), h and c (B, H) or None -> (h', c' or None)."""
+        p = self._params
+        out = _core.cell_step(_CELL_IDS[self._cell], x, p["weight_ih" + sfx], p["weight_hh" + sfx],
+                              p.get("bias_ih" + sfx), p.get("bias_hh" + sfx), h, c)
+        return out if self._has_c else (out, None)
 
     def _unit_backward(self, sfx, reverse, cache, dy, dhn, dcn):
         x, h0, c0, store, y = cache
@@ -370,6 +376,11 @@ class _MinRecurrent(_Recurrent):
         if reverse:
             y = np.ascontiguousarray(y[:, ::-1])
         return y, hn, None, cache
+
+    def _unit_step(self, sfx, x, h, c):
+        y, _ = self._kernels[0](x[:, None], self._params["weight_ih" + sfx],
+                                self._params.get("bias_ih" + sfx), h, self._candidate, 0, False)
+        return y[:, 0], None
 
     def _unit_backward(self, sfx, reverse, cache, dy, dhn, dcn):
         xr, h0, proj, y = cache
@@ -496,39 +507,39 @@ class _Cell:
         return self.forward(x, state)
 
     def forward(self, x, state=None):
+        layer = self._layer
         x = float_array("x", x, self.dtype)
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
             raise ValueError(f"x has shape {shape_str(x.shape)}, expected (B, {self.input_size}) "
                              f"or ({self.input_size},)")
         batched = x.ndim == 2
         want = (x.shape[0], self.hidden_size) if batched else (self.hidden_size,)
-        states = state if isinstance(state, tuple) else (state,)
-        names = ("h", "c") if self._layer._has_c else ("h",)
-        if state is not None and len(states) != len(names):
-            raise TypeError(f"{type(self).__name__} state must be " +
-                            ("a pair (h, c)" if len(names) == 2 else "one array h"))
-        prepared = []
-        for name, s in zip(names, states if state is not None else (None,) * len(names)):
-            if s is not None:
-                s = float_array(name, s, self.dtype)
-                check_shape(name, s, want)
-                s = s.reshape(-1, self.hidden_size)
-            prepared.append(s)
+        if layer._has_c:
+            if state is None:
+                h = c = None
+            elif isinstance(state, tuple) and len(state) == 2:
+                h = self._state_arg("h", state[0], want, batched)
+                c = self._state_arg("c", state[1], want, batched)
+            else:
+                raise TypeError(f"{type(self).__name__} state must be a pair (h, c)")
+        else:
+            if isinstance(state, tuple):
+                if len(state) != 1:
+                    raise TypeError(f"{type(self).__name__} state must be one array h")
+                state = state[0]
+            h, c = None if state is None else self._state_arg("h", state, want, batched), None
+        if not batched:
+            x = x[None]
         # one layer, one step: straight to the kernel (this is the hot path of streaming)
-        x3 = x.reshape(-1, 1, self.input_size)
-        p, layer = self._layer._params, self._layer
-        if layer._minimal:
-            y, _ = layer._kernels[0](x3, p["weight_ih_l0"], p.get("bias_ih_l0"), prepared[0],
-                                     layer._candidate, 0, False)
-            h = y.reshape(-1, self.hidden_size)
-            return h if batched else h[0]
-        _, h, c, _ = _core.recurrent_forward(_CELL_IDS[layer._cell], x3, p["weight_ih_l0"],
-                                             p["weight_hh_l0"], p.get("bias_ih_l0"),
-                                             p.get("bias_hh_l0"), prepared[0],
-                                             prepared[1] if layer._has_c else None, False, False)
+        h, c = layer._unit_step("_l0", x, h, c)
         if layer._has_c:
             return (h, c) if batched else (h[0], c[0])
         return h if batched else h[0]
+
+    def _state_arg(self, name, s, want, batched):
+        s = float_array(name, s, self.dtype)
+        check_shape(name, s, want)
+        return s if batched else s[None]
 
 
 class RNNCell(_Cell):
