@@ -44,9 +44,6 @@ static void blas_gemv(bool trans, int64_t rows, int64_t cols, F alpha, const F* 
                       to_blasint(incy, "incy"));
 }
 
-// Up to this many rows, products with a weight use our row kernels (gemv.cpp) instead of
-// the BLAS: beyond them OpenBLAS's packing pays for itself (measured at H = 256).
-constexpr int64_t kDotRows = 8, kDotRowsUntransposed = 8;
 
 template <class F>
 static void blas_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, F alpha, const F* A,
@@ -60,10 +57,10 @@ static void blas_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, F alpha
   }
   // A few rows against W stored N x K: our row-dot kernel, which streams W once per four
   // rows instead of packing it (2 x 256 @ 256 x 768 took 90 us in OpenBLAS, 4x a gemv).
-  if (M <= kDotRows && tb && !ta && alpha == F(1) && (beta == F(0) || beta == F(1)) &&
+  if (M <= kRowKernelRows && tb && !ta && alpha == F(1) && (beta == F(0) || beta == F(1)) &&
       std::is_same_v<F, float>)
     return kernels<F>().gemm_rows(B, ldb, A, lda, C, ldc, M, N, K, beta == F(1));
-  if (M <= kDotRowsUntransposed && !tb && !ta && alpha == F(1) && (beta == F(0) || beta == F(1)) &&
+  if (M <= kRowKernelRows && !tb && !ta && alpha == F(1) && (beta == F(0) || beta == F(1)) &&
       std::is_same_v<F, float>)
     return kernels<F>().gemm_rows_untransposed(B, ldb, A, lda, C, ldc, M, N, K, beta == F(1));
   if (N == 1)  // C (M x 1) = op(A) b

@@ -15,6 +15,10 @@ template <class F>
 void gemm_single(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, F alpha,
                  const F* A, int64_t lda, const F* B, int64_t ldb, F beta, F* C, int64_t ldc);
 
+// Up to this many rows, products with a weight go to minrnn's row kernels (gemv.cpp), which
+// stream the weight once per four rows; beyond them a packed product pays for itself.
+constexpr int64_t kRowKernelRows = 8;
+
 // y = sum over the M rows of A (M, N) row-major: the bias gradient.
 template <class F>
 void column_sums(const F* A, int64_t M, int64_t N, F* y);

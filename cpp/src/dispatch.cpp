@@ -62,7 +62,8 @@ int chosen_level() {
     &ns::scan_forward_pass<F>, &ns::scan_backward_pass<F>, &ns::mingru_forward_pass<F>,       \
         &ns::mingru_backward_pass<F>, &ns::minlstm_forward_pass<F>, &ns::minlstm_backward_pass<F>, \
         &ns::classic_step_forward<F>, &ns::classic_step_backward<F>, &ns::gemv_rows<F>,         \
-        &ns::gemm_rows<F>, &ns::gemm_rows_untransposed<F>,                                    \
+        &ns::gemm_rows<F>, &ns::gemm_rows_untransposed<F>, &ns::pack_weights, &ns::pack_rows,  \
+        &ns::gemm_packed,                                                                     \
         &ns::cross_entropy_forward_rows<F>, &ns::cross_entropy_backward_rows<F>                 \
   }
 

@@ -51,6 +51,13 @@
   template <class F>                                                                            \
   void gemm_rows_untransposed(const F* W, int64_t ldw, const F* X, int64_t ldx, F* Y,          \
                               int64_t ldy, int64_t M, int64_t N, int64_t K, bool accumulate);   \
+  /* float32 C (M, N) (+)= A B with B packed once (gemm_packed.cpp): B = W^T for W (N, K) */ \
+  /* (transposed) or W (K, N); A packed per product. Sizes: packed_*_size below.        */ \
+  void pack_weights(const float* W, int64_t ldw, int64_t N, int64_t K, bool transposed,        \
+                    float* Wp);                                                                 \
+  void pack_rows(const float* A, int64_t lda, int64_t M, int64_t K, float* Ap);                \
+  void gemm_packed(const float* Ap, const float* Wp, float* C, int64_t ldc, int64_t M,          \
+                   int64_t N, int64_t K, bool accumulate);                                      \
   /* softmax cross-entropy over rows [n0, n1) of (N, V) logits (cross_entropy.cpp) */                  \
   template <class F>                                                                            \
   void cross_entropy_forward_rows(const F* logits, const int64_t* targets, F* row_loss,         \
@@ -74,6 +81,16 @@ static inline int64_t scan_chunks(int64_t C, int nt) { return (C < 16 ? kChains 
 // Elements of workspace the parallel scan needs (the sequential scan needs none).
 static inline int64_t scan_workspace(int64_t C, int nt) { return 2 * scan_chunks(C, nt) * C + C; }
 
+// The packed product's blocks: 6 rows of A by 16 columns of C per micro-kernel, 256 deep.
+static constexpr int64_t kPanelRows = 6, kPanelCols = 16, kPanelDepth = 256;
+// Elements of a packed B (K, N) and of a packed A (M, K).
+static inline int64_t packed_weights_size(int64_t N, int64_t K) {
+  return (N + kPanelCols - 1) / kPanelCols * kPanelCols * K;
+}
+static inline int64_t packed_rows_size(int64_t M, int64_t K) {
+  return (M + kPanelRows - 1) / kPanelRows * kPanelRows * K;
+}
+
 template <class F>
 struct Kernels {
   decltype(&isa_base::scan_forward_pass<F>) scan_forward;
@@ -87,6 +104,9 @@ struct Kernels {
   decltype(&isa_base::gemv_rows<F>) gemv_rows;
   decltype(&isa_base::gemm_rows<F>) gemm_rows;
   decltype(&isa_base::gemm_rows_untransposed<F>) gemm_rows_untransposed;
+  decltype(&isa_base::pack_weights) pack_weights;
+  decltype(&isa_base::pack_rows) pack_rows;
+  decltype(&isa_base::gemm_packed) gemm_packed;
   decltype(&isa_base::cross_entropy_forward_rows<F>) cross_entropy_forward;
   decltype(&isa_base::cross_entropy_backward_rows<F>) cross_entropy_backward;
 };

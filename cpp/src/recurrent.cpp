@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -99,6 +100,14 @@ void split_rows(const Step& st, int nt, bool split, Fn&& fn) {
 // The channels [ch0, ch1) of the calling thread of a team (all of them outside a team):
 // equal slices cut at multiples of 16 elements, so that two threads never write the same
 // 64-byte cache line of a row.
+int omp_thread() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
 std::pair<int64_t, int64_t> team_channels(bool team, int64_t H) {
 #ifdef _OPENMP
   const int tid = team ? omp_get_thread_num() : 0, nth = team ? omp_get_num_threads() : 1;
@@ -175,10 +184,17 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
   // streaming step) that the team's threads do their own channels of them as well.
   const bool team_xp = team && B * T <= 4;
   const bool split = !team && nt > 1 && B > 1 && B * H >= kSplitRows;
-  const bool pack = team && T >= 16;  // copying w_hh pays off over many steps only
+  // Above kRowKernelRows rows, each thread's rows of W_hh are packed once for the walk into
+  // the panels of gemm_packed; at most that many, the row kernels stream W_hh from its own
+  // layout (in a team, copied once into contiguous rows by thread when the walk is long).
+  const bool panels = std::is_same_v<F, float> && B > detail::kRowKernelRows && T >= 4 &&
+                      (team || nt == 1);
+  const bool pack = team && !panels && T >= 16;
+  const int team_size = team ? nt : 1;
+  const int64_t abuf_size = panels ? detail::packed_rows_size(B, H) : 0;  // A packed, per thread
   // The small per-call buffers in one allocation (a streaming step makes one call per token).
   Buffers<F> buf({B * H > GH ? B * H : GH, B * GH, two_stage(cell) ? B * H : 0, lstm ? 2 * B * H : 0,
-                  store ? 0 : B * SH, pack ? B * GH : 0});
+                  store ? 0 : B * SH, pack ? B * GH : 0, team_size * abuf_size});
   F *zeros = buf[0], *hp = buf[1], *u = buf[2], *cbuf = buf[3], *hp_packed = buf[5];
   F* scratch = buf[4];  // the store row at inference
   const auto& k = detail::kernels<F>();
@@ -186,7 +202,9 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
   const F* bhh = b_hh ? b_hh : zeros;
 
   const Walk walk{T, reverse};
-  F* packed = pack ? detail::workspace<F>(detail::kPackedWeights, GH * H) : nullptr;
+  // Thread i's panels start at G (ch0 + 16 i) H: each gate block's slice rounds up to 16 rows.
+  F* packed = pack || panels ? detail::workspace<F>(detail::kPackedWeights, G * (H + 16 * team_size) * H)
+                             : nullptr;
   if (!team_xp) linear_forward<F>(x, w_ih, b_ih, xp, B * T, D, GH);
   auto walk_steps = [&] {
     MINRNN_ISA::FlushDenormals ftz;
@@ -199,7 +217,24 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
     if (pack)
       for (int64_t g = 0; g < G; ++g)
         std::memcpy(packed + (G * ch0 + g * w) * H, w_hh + (g * H + ch0) * H, sizeof(F) * w * H);
+    const int tid = team ? omp_thread() : 0;
+    F* my_panels = packed ? packed + G * (ch0 + 16 * tid) * H : nullptr;
+    const int64_t panel_size = detail::packed_weights_size(w, H);  // one gate block's slice
+    float* abuf = reinterpret_cast<float*>(buf[6]) + tid * abuf_size;
+    if constexpr (std::is_same_v<F, float>) {
+      if (panels)
+        for (int64_t g = 0; g < G; ++g)
+          k.pack_weights(w_hh + (g * H + ch0) * H, H, w, H, true, my_panels + g * panel_size);
+    }
     auto rows = [&](int64_t g0, int64_t g1, const F* h_in, int64_t ld_in) {
+      if constexpr (std::is_same_v<F, float>) {
+        if (panels) {  // this thread's channels of each gate block, from its panels
+          k.pack_rows(h_in, ld_in, B, H, abuf);
+          for (int64_t g = g0; g < g1; ++g)
+            k.gemm_packed(abuf, my_panels + g * panel_size, hp + g * H + ch0, GH, B, w, H, false);
+          return;
+        }
+      }
       if (!team)
         return detail::gemm<F>(false, true, B, (g1 - g0) * H, H, F(1), h_in, ld_in,
                                w_hh + g0 * H * H, H, F(0), hp + g0 * H, GH);
