@@ -373,9 +373,10 @@ def test_float32_small_batches_match_float64(rng, cls):
 @pytest.mark.parametrize("cell", ["rnn_tanh", "lstm", "gru", "gru_reset_before", "mgu"])
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_float32_packed_step_products_match_float64(rng, cell, threads):
-    """From batch 9 on, float32 step products run on W_hh packed once per walk into panels
-    of 16 rows (gemm_packed.cpp), in blocks of 6 rows of h and 256 of depth: batches and
-    widths that fill no block exactly, depth past one block, teams of 2 and 3 threads."""
+    """From batch 9 on, float32 step products (forward and backward) run on W_hh packed once
+    per walk into panels of 16 columns (gemm_packed.cpp), in blocks of 6 rows and 256 of
+    depth: batches and widths that fill no block exactly, depth past one block, teams of 2
+    and 3 threads."""
     minrnn.set_num_threads(threads)
     for B, H in [(9, 16), (13, 45), (40, 160), (10, 300)]:
         m64 = make(cell, 7, H, num_layers=2)
@@ -383,10 +384,18 @@ def test_float32_packed_step_products_match_float64(rng, cell, threads):
         m32.load_state_dict(m64.state_dict())
         x = rng.standard_normal((B, 6, 7))
         h0, c0 = states(rng, m64, B)
-        y64, hn64, cn64 = run(m64, x, h0, c0)
+        y64, hn64, cn64 = run(m64, x, h0, c0, train=True)
         y32, hn32, cn32 = run(m32, x.astype(np.float32), h0.astype(np.float32),
-                              None if c0 is None else c0.astype(np.float32))
+                              None if c0 is None else c0.astype(np.float32), train=True)
         np.testing.assert_allclose(y32, y64, rtol=1e-4, atol=2e-5, err_msg=f"B={B} H={H}")
         np.testing.assert_allclose(hn32, hn64, rtol=1e-4, atol=2e-5)
         if cn64 is not None:
             np.testing.assert_allclose(cn32, cn64, rtol=1e-4, atol=2e-5)
+        dy = rng.standard_normal(y64.shape)
+        dx64, dh64 = m64.backward(dy)
+        dx32, dh32 = m32.backward(dy.astype(np.float32))
+        np.testing.assert_allclose(dx32, dx64, rtol=1e-3, atol=1e-4, err_msg=f"dx, B={B} H={H}")
+        for a, b in zip(dh32 if isinstance(dh32, tuple) else (dh32,), dh64 if isinstance(dh64, tuple) else (dh64,)):
+            np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4, err_msg=f"dh0, B={B} H={H}")
+        for k in m64.grads:
+            np.testing.assert_allclose(m32.grads[k], m64.grads[k], rtol=1e-3, atol=1e-3, err_msg=k)

@@ -337,15 +337,47 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
   // all its next step reads.
   const bool team = nt > 1 && H >= 64 * nt;
   const bool split = !team && nt > 1 && B > 1 && B * H >= kSplitRows;
+  // As in forward: above kRowKernelRows rows, each thread's columns of W_hh are packed once
+  // into the panels of gemm_packed (GH deep in all: W_hh whole, or its two row blocks).
+  const bool panels = std::is_same_v<F, float> && B > detail::kRowKernelRows && T >= 4 &&
+                      (team || nt == 1);
+  const int team_size = team ? nt : 1;
+  const int64_t abuf_size = panels ? detail::packed_rows_size(B, GH) : 0;  // A packed, per thread
+  std::vector<F> abufs(static_cast<size_t>(team_size * abuf_size));
+  F* packed = panels ? detail::workspace<F>(detail::kPackedWeights, (H + 16 * team_size) * GH) : nullptr;
   auto walk_steps = [&] {
     MINRNN_ISA::FlushDenormals ftz;
     const auto ch = team_channels(team, H);  // (not a structured binding: lambdas capture these)
     const int64_t ch0 = ch.first, ch1 = ch.second;
+    const int tid = team ? omp_thread() : 0;
+    F* my_panels = packed ? packed + (ch0 + 16 * tid) * GH : nullptr;
+    float* abuf = reinterpret_cast<float*>(abufs.data()) + tid * abuf_size;
+    // Panels of w's columns ch0:ch1 for the rows w (K of them) that a product below reads.
+    auto panels_of = [&](const F* w) {
+      return my_panels + (w == w_hh ? 0 : detail::packed_weights_size(ch1 - ch0, G1));
+    };
+    if constexpr (std::is_same_v<F, float>) {
+      if (panels) {
+        if (!two_stage(cell)) {
+          kern.pack_weights(w_hh + ch0, H, ch1 - ch0, GH, false, panels_of(w_hh));
+        } else {
+          kern.pack_weights(w_hh + ch0, H, ch1 - ch0, G1, false, panels_of(w_hh));
+          kern.pack_weights(w_hh + G1 * H + ch0, H, ch1 - ch0, H, false, panels_of(w_hh + G1 * H));
+        }
+      }
+    }
     auto pass = [&](int stage, const detail::StepBackward<F>& sb) {
       split_rows(sb, nt, split, [&](const detail::StepBackward<F>& part) { kern.step_backward(cell, stage, part); });
     };
     // out[:, ch0:ch1] (+)= a (B x K, rows lda apart) times the columns ch0:ch1 of w (K x H)
     auto cols = [&](const F* a, int64_t lda, int64_t K, const F* w, F beta, F* out) {
+      if constexpr (std::is_same_v<F, float>) {
+        if (panels) {
+          kern.pack_rows(a, lda, B, K, abuf);
+          kern.gemm_packed(abuf, panels_of(w), out + ch0, H, B, ch1 - ch0, K, beta == F(1));
+          return;
+        }
+      }
       if (team)
         detail::gemm_single<F>(false, false, B, ch1 - ch0, K, F(1), a, lda, w + ch0, H, beta,
                                out + ch0, H);
