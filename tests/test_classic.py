@@ -373,12 +373,12 @@ def test_float32_small_batches_match_float64(rng, cls):
 @pytest.mark.parametrize("cell", ["rnn_tanh", "lstm", "gru", "gru_reset_before", "mgu"])
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_float32_packed_step_products_match_float64(rng, cell, threads):
-    """From batch 9 on, float32 step products (forward and backward) run on W_hh packed once
+    """From batch 3 on, float32 step products (forward and backward) run on W_hh packed once
     per walk into panels of 16 columns (gemm_packed.cpp), in blocks of 6 rows and 256 of
     depth: batches and widths that fill no block exactly, depth past one block, teams of 2
     and 3 threads."""
     minrnn.set_num_threads(threads)
-    for B, H in [(9, 16), (13, 45), (40, 160), (10, 300)]:
+    for B, H in [(3, 16), (4, 160), (5, 45), (8, 136), (13, 45), (40, 160), (10, 300)]:
         m64 = make(cell, 7, H, num_layers=2)
         m32 = make(cell, 7, H, num_layers=2, dtype=np.float32)
         m32.load_state_dict(m64.state_dict())

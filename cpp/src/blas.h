@@ -16,7 +16,7 @@ void gemm_single(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, F 
                  const F* A, int64_t lda, const F* B, int64_t ldb, F beta, F* C, int64_t ldc);
 
 // Up to this many rows, products with a weight go to minrnn's row kernels (gemv.cpp), which
-// stream the weight once per four rows; beyond them a packed product pays for itself.
+// stream the weight once per four rows, instead of the BLAS, which packs all of it per call.
 constexpr int64_t kRowKernelRows = 8;
 
 // y = sum over the M rows of A (M, N) row-major: the bias gradient.

@@ -137,6 +137,10 @@ class Buffers {
   int64_t offset_[8] = {};
 };
 
+// From this batch on, step products use W_hh packed once per walk (gemm_packed.cpp): at
+// batch 2 both ways take the same time, from 3 on the packed product is ~2x faster.
+constexpr int64_t kPanelBatch = 3;
+
 // Rows enough to pay for waking the threads every step.
 constexpr int64_t kSplitRows = 8192;
 
@@ -184,11 +188,11 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
   // streaming step) that the team's threads do their own channels of them as well.
   const bool team_xp = team && B * T <= 4;
   const bool split = !team && nt > 1 && B > 1 && B * H >= kSplitRows;
-  // Above kRowKernelRows rows, each thread's rows of W_hh are packed once for the walk into
-  // the panels of gemm_packed; at most that many, the row kernels stream W_hh from its own
-  // layout (in a team, copied once into contiguous rows by thread when the walk is long).
-  const bool panels = std::is_same_v<F, float> && B > detail::kRowKernelRows && T >= 4 &&
-                      (team || nt == 1);
+  // From kPanelBatch rows on, each thread's rows of W_hh are packed once for the walk into
+  // the panels of gemm_packed; below, and for a walk too short to repay the packing, the
+  // row kernels stream W_hh from its own layout (in a team, copied once into contiguous
+  // rows by thread when the walk is long).
+  const bool panels = std::is_same_v<F, float> && B >= kPanelBatch && T >= 4 && (team || nt == 1);
   const bool pack = team && !panels && T >= 16;
   const int team_size = team ? nt : 1;
   const int64_t abuf_size = panels ? detail::packed_rows_size(B, H) : 0;  // A packed, per thread
@@ -337,10 +341,9 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
   // all its next step reads.
   const bool team = nt > 1 && H >= 64 * nt;
   const bool split = !team && nt > 1 && B > 1 && B * H >= kSplitRows;
-  // As in forward: above kRowKernelRows rows, each thread's columns of W_hh are packed once
+  // As in forward: from kPanelBatch rows on, each thread's columns of W_hh are packed once
   // into the panels of gemm_packed (GH deep in all: W_hh whole, or its two row blocks).
-  const bool panels = std::is_same_v<F, float> && B > detail::kRowKernelRows && T >= 4 &&
-                      (team || nt == 1);
+  const bool panels = std::is_same_v<F, float> && B >= kPanelBatch && T >= 4 && (team || nt == 1);
   const int team_size = team ? nt : 1;
   const int64_t abuf_size = panels ? detail::packed_rows_size(B, GH) : 0;  // A packed, per thread
   std::vector<F> abufs(static_cast<size_t>(team_size * abuf_size));
