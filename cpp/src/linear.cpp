@@ -15,10 +15,14 @@ void linear_forward(const F* x, const F* w, const F* bias, F* y, int64_t M, int6
   detail::check_ptr(fn, "x", x, M * K);
   detail::check_ptr(fn, "w", w, N * K);
   detail::check_ptr(fn, "y", y, M * N);
-  // Seed y with the bias so that the GEMM adds onto it (beta = 1).
-  if (bias)
+  // Seed y with the bias so that the GEMM adds onto it (beta = 1). Threaded like the GEMM's
+  // rows: on one thread this copy was a quarter of a two-thread (2048 x 64) x (64 x 768).
+  if (bias) {
+    const int nt = get_num_threads();
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && M * N >= (1 << 16))
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j) y[i * N + j] = bias[j];
+  }
   detail::gemm<F>(false, true, M, N, K, F(1), x, K, w, K, bias ? F(1) : F(0), y, N);
 }
 
