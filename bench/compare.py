@@ -629,13 +629,18 @@ def memory(rep, args, peaks):
                     section="memory", cell=cell, B=B, T=T, H=H, ours_mb=ours, torch_mb=theirs)
 
 
+# The sections after the machine's peaks, in the order they run.
+SECTIONS = {"layer": layers, "scan": scans, "classic": classic, "peers": peers, "jax": jax_peer,
+            "scaling": scaling, "memory": memory}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat-slow", type=int, default=3, help="repeats for the large classic-cell rows")
-    ap.add_argument("--only", choices=["machine", "layer", "scan", "classic", "peers", "jax", "scaling", "memory"],
+    ap.add_argument("--only", choices=["machine", *SECTIONS],
                     nargs="+")
     ap.add_argument("--out", type=pathlib.Path, default=RESULTS)
     args = ap.parse_args(argv)
@@ -645,22 +650,10 @@ def main(argv=None):
     print(head)
     rep = Report()
     rep.lines.append(head)
-    only = set(args.only or ["machine", "layer", "scan", "classic", "peers", "jax", "scaling", "memory"])
     peaks = machine(rep, args)  # the other sections state their figures against these
-    if "layer" in only:
-        layers(rep, args, peaks)
-    if "scan" in only:
-        scans(rep, args, peaks)
-    if "classic" in only:
-        classic(rep, args, peaks)
-    if "peers" in only:
-        peers(rep, args, peaks)
-    if "jax" in only:
-        jax_peer(rep, args, peaks)
-    if "scaling" in only:
-        scaling(rep, args, peaks)
-    if "memory" in only:
-        memory(rep, args, peaks)
+    for name, section in SECTIONS.items():
+        if args.only is None or name in args.only:
+            section(rep, args, peaks)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "compare.md").write_text("\n".join(rep.lines) + "\n")
     (args.out / "compare.json").write_text(json.dumps({"header": head, "rows": rep.rows}, indent=1, default=str))
