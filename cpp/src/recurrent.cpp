@@ -97,9 +97,7 @@ void split_rows(const Step& st, int nt, bool split, Fn&& fn) {
   }
 }
 
-// The channels [ch0, ch1) of the calling thread of a team (all of them outside a team):
-// equal slices cut at multiples of 16 elements, so that two threads never write the same
-// 64-byte cache line of a row.
+// The calling thread's number in its OpenMP team (0 outside one).
 int omp_thread() {
 #ifdef _OPENMP
   return omp_get_thread_num();
@@ -108,6 +106,9 @@ int omp_thread() {
 #endif
 }
 
+// The channels [ch0, ch1) of the calling thread of a team (all of them outside a team):
+// equal slices cut at multiples of 16 elements, so that two threads never write the same
+// 64-byte cache line of a row.
 std::pair<int64_t, int64_t> team_channels(bool team, int64_t H) {
 #ifdef _OPENMP
   const int tid = team ? omp_get_thread_num() : 0, nth = team ? omp_get_num_threads() : 1;
