@@ -67,6 +67,29 @@ def test_generate_samples_what_python_samples(bin_dir, tmp_path, cell, layers, l
         assert r.stdout.decode().rstrip("\n") == m.sample(prime, 40, **kw)
 
 
+def test_generate_arguments(bin_dir, tmp_path):
+    v = mr.Vocab.from_text(TEXT)
+    m = mr.LanguageModel(len(v), 8, 16, cell="gru", seed=0, vocab=v)
+    sd = m.state_dict()
+    sd["head.bias"][0] = 30.0  # the unknown token would win every draw: it is never drawn
+    m.load_state_dict(sd)
+    path = tmp_path / "lm.ckpt"
+    m.save(path)
+    greedy = m.sample("the ", 30, temperature=0)
+    assert v.unk not in greedy
+    for t in ["0", "1e-320", "5e-324"]:  # a tiny temperature is greedy, not an overflow
+        r = run(bin_dir / "generate", path, "--prime", "the ", "-n", 30, "--temperature", t)
+        assert r.returncode == 0 and r.stdout.decode().rstrip("\n") == greedy, (t, r.stdout)
+    r = run(bin_dir / "generate", path, "--prime", "the ", "-n", 100, "--seed", 2)
+    assert r.stdout.decode().rstrip("\n") == m.sample("the ", 100, seed=2)
+    for opt, value in [("--temperature", "-1"), ("--temperature", "nan"), ("--temperature", "inf"),
+                       ("--top-k", "0"), ("--threads", "0"), ("-n", "-2"), ("--seed", "-1")]:
+        r = run(bin_dir / "generate", path, opt, value)
+        assert r.returncode == 2 and f"bad value {value} for {opt}".encode() in r.stderr, (opt, value)
+    r = run(bin_dir / "generate", "--help")
+    assert r.returncode == 0 and r.stdout.startswith(b"usage: generate")
+
+
 @pytest.mark.parametrize("cls,options", [(mr.GRU, {}), (mr.LSTM, {"num_layers": 2}),
                                          (mr.MinGRU, {}), (mr.RNN, {"nonlinearity": "relu"})])
 def test_stream_matches_python(bin_dir, tmp_path, cls, options):

@@ -1,6 +1,7 @@
 """Embedding, Linear, the losses and the whole LanguageModel against float64 references
 and finite differences; optimizers against their textbook formulas; Vocab and sampling."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -407,8 +408,52 @@ def test_streamed_sampling_matches_forward(cell):
     seq = list(prime)
     for tok in out:
         logits, _ = m(np.array(seq))
+        logits[-1, 0] = -np.inf  # never the unknown token
         assert tok == int(np.argmax(logits[-1]))
         seq.append(tok)
+
+
+def _biased_lm(token, value):
+    """_small_lm with the head's bias of one token set to value."""
+    m = _small_lm()
+    sd = m.state_dict()
+    sd["head.bias"][token] = value
+    m.load_state_dict(sd)
+    return m
+
+
+def test_sampling_never_draws_the_unknown_token():
+    m = _biased_lm(0, 30.0)  # the unknown token (id 0) would win every draw
+    assert m.vocab.unk not in m.sample("ab", 200, seed=1)
+    assert m.vocab.unk not in m.sample("ab", 50, temperature=0)
+    assert m.vocab.unk not in m.sample("ab", 50, top_k=1, seed=0)
+    assert m.predict_next("ab") != m.vocab.unk
+    assert 0 not in m.sample_ids("ab", 100, seed=2)
+    # without a vocabulary, ids are ids: 0 is an ordinary token
+    plain = mr.LanguageModel(m.vocab_size, 4, 8, cell="gru", seed=3)
+    plain.load_state_dict(m.state_dict())
+    assert list(plain.sample_ids([1, 2], 5, temperature=0)) == [0] * 5
+
+
+def test_tiny_temperature_is_greedy_without_warnings():
+    m = _small_lm()
+    greedy = m.sample("ab", 20, temperature=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for t in [1e-300, 1e-320, 5e-324]:
+            assert m.sample("ab", 20, temperature=t, seed=4) == greedy
+
+
+def test_perplexity_of_a_hopeless_model_is_inf():
+    m = _biased_lm(1, 1e4)  # every other token costs ~1e4 nats: exp overflows
+    text = "abcdefgh" * 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert m.perplexity(text) == math.inf
+        logged = []
+        mr.Trainer(m, mr.SGD(m.parameters(), lr=1e-12), batch_size=2, seq_len=4).fit(
+            text, val=text, steps=1, progress=False, log=logged.append)
+    assert "val perplexity inf" in logged[-1]
 
 
 def test_perplexity_is_exp_mean_nll(rng):

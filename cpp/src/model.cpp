@@ -394,26 +394,32 @@ std::vector<int64_t> LanguageModel::sample(const std::vector<int64_t>& prime, in
   feed(prime.data(), int64_t(prime.size()), state, logits.data());
   for (int64_t i = 0; i < n; ++i) {
     if (i) feed(&token, 1, state, logits.data());
-    token = pick(logits.data(), V_, temperature, top_k, rng);
+    token = pick(logits.data(), V_, temperature, top_k, rng, tokens_.empty() ? -1 : 0);
     out.push_back(token);
   }
   return out;
 }
 
-int64_t pick(const float* logits, int64_t V, double temperature, int64_t top_k, SplitMix64& rng) {
+int64_t pick(const float* logits, int64_t V, double temperature, int64_t top_k, SplitMix64& rng,
+             int64_t exclude) {
   check(logits && V >= 1, "pick: needs logits");
-  if (temperature == 0) return int64_t(std::max_element(logits, logits + V) - logits);
-  std::vector<double> z(static_cast<size_t>(V));
-  for (int64_t v = 0; v < V; ++v) z[size_t(v)] = double(logits[v]) / temperature;
+  check(std::isfinite(temperature) && temperature >= 0, "pick: temperature must be a finite number >= 0");
+  constexpr double kNone = -std::numeric_limits<double>::infinity();
+  std::vector<double> z(logits, logits + V);
+  if (exclude >= 0 && exclude < V && V > 1) z[size_t(exclude)] = kNone;
+  if (temperature == 0) return int64_t(std::max_element(z.begin(), z.end()) - z.begin());
+  // Subtract the maximum before dividing: a tiny temperature then sends every other token
+  // to -inf (greedy) instead of overflowing.
+  const double m = *std::max_element(z.begin(), z.end());
+  for (auto& v : z) v = (v - m) / temperature;
   if (top_k > 0 && top_k < V) {  // keep the values >= the k-th largest (ties included)
     std::vector<double> sorted(z);
     std::nth_element(sorted.begin(), sorted.begin() + (V - top_k), sorted.end());
     const double kth = sorted[size_t(V - top_k)];
-    for (auto& v : z) v = v >= kth ? v : -std::numeric_limits<double>::infinity();
+    for (auto& v : z) v = v >= kth ? v : kNone;
   }
-  const double m = *std::max_element(z.begin(), z.end());
   double c = 0;
-  for (auto& v : z) v = (c += std::exp(v - m));  // the running sum, as np.cumsum
+  for (auto& v : z) v = (c += std::exp(v));  // the running sum, as np.cumsum
   const double u = rng.uniform() * z.back();
   const int64_t i = int64_t(std::upper_bound(z.begin(), z.end(), u) - z.begin());
   return std::min(i, V - 1);

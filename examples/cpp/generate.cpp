@@ -4,6 +4,7 @@
 //
 // Prints the prime, then each token as it is drawn. The same seed draws the same tokens
 // as LanguageModel.sample in Python.
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -14,14 +15,19 @@
 #include "minrnn/model.h"
 
 int main(int argc, char** argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "--help")) {
-    std::fprintf(stderr, "usage: generate MODEL [--prime TEXT] [-n N] [--temperature T] [--top-k K] "
-                         "[--seed S] [--threads N]\n");
+  const char* usage = "usage: generate MODEL [--prime TEXT] [-n N] [--temperature T] [--top-k K] "
+                      "[--seed S] [--threads N]\n";
+  if (argc >= 2 && (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h"))) {
+    std::fputs(usage, stdout);
+    return 0;
+  }
+  if (argc < 2) {
+    std::fputs(usage, stderr);
     return 2;
   }
   std::string prime;
   bool have_prime = false;
-  long long n = 200, top_k = 0, threads = 0;
+  long long n = 200, top_k = 0, threads = 0;  // top_k 0: all tokens; threads 0: the default
   unsigned long long seed = 0;
   double temperature = 1.0;
   for (int i = 2; i < argc; ++i) {
@@ -42,7 +48,11 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "generate: error: unknown option %s\n", a.c_str());
       return 2;
     }
-    if (end == v || *end != '\0' || n < 0) {
+    const bool bad = (a == "-n" && n < 0) || (a == "--top-k" && top_k < 1) ||
+                     (a == "--threads" && threads < 1) ||
+                     (a == "--temperature" && !(std::isfinite(temperature) && temperature >= 0)) ||
+                     (a == "--seed" && v[0] == '-');
+    if (end == v || *end != '\0' || bad) {
       std::fprintf(stderr, "generate: error: bad value %s for %s\n", v, a.c_str());
       return 2;
     }
@@ -61,7 +71,7 @@ int main(int argc, char** argv) {
     std::fputs(prime.c_str(), stdout);
     model.feed(ids.data(), int64_t(ids.size()), state, logits.data());
     for (long long i = 0; i < n; ++i) {
-      const int64_t token = minrnn::pick(logits.data(), model.vocab_size(), temperature, top_k, rng);
+      const int64_t token = minrnn::pick(logits.data(), model.vocab_size(), temperature, top_k, rng, 0);
       std::string text = model.decode({token});
       if (model.word_level() && (i > 0 || !prime.empty())) text = " " + text;
       std::fputs(text.c_str(), stdout);

@@ -1,4 +1,5 @@
 """LanguageModel: Embedding -> a stack of recurrent layers -> Linear head over the vocabulary."""
+import math
 import numbers
 import os
 
@@ -179,7 +180,8 @@ class LanguageModel:
         return logits[0], state
 
     def sample_ids(self, prime, n, temperature=1.0, top_k=None, seed=None):
-        """n ids drawn one at a time after the ids of prime (at least one)."""
+        """n ids drawn one at a time after the ids of prime (at least one); with a vocab,
+        never the unknown token (id 0)."""
         prime = self._ids("prime", prime)
         if len(prime) < 1:
             raise ValueError("prime must hold at least one token")
@@ -193,11 +195,12 @@ class LanguageModel:
                                   or top_k < 1):
             raise ValueError(f"top_k must be an int >= 1 or None, got {top_k!r}")
         rng = SplitMix64(seed)
+        exclude = None if self.vocab is None else 0    # never the unknown token
         state, token = self._prime_state(prime)
         out = np.empty(n, np.int64)
         for i in range(n):
             logits, state = self._next_logits(token, state)
-            token = pick(logits, temperature, top_k, rng)
+            token = pick(logits, temperature, top_k, rng, exclude)
             out[i] = token
         return out
 
@@ -216,13 +219,14 @@ class LanguageModel:
         return prime + sep + self.vocab.decode(ids)
 
     def predict_next(self, context):
-        """The most likely next token after context (text with a vocab, else ids)."""
+        """The most likely next token after context (text with a vocab, else ids); with a
+        vocab, the unknown token is never the answer."""
         ids = self._ids("context", context)
         if len(ids) < 1:
             raise ValueError("context must hold at least one token")
         state, token = self._prime_state(ids)
         logits, _ = self._next_logits(token, state)
-        best = int(np.argmax(logits))
+        best = pick(logits, 0, None, None, None if self.vocab is None else 0)
         return self.vocab.itos[best] if isinstance(context, str) else best
 
     def perplexity(self, text, chunk=4096):
@@ -231,7 +235,7 @@ class LanguageModel:
         ids = self._ids("text", text)
         if len(ids) < 2:
             raise ValueError(f"perplexity needs at least 2 tokens, got {len(ids)}")
-        return float(np.exp(self.nll(ids, chunk)))
+        return perplexity_of(self.nll(ids, chunk))
 
     def nll(self, ids, chunk=4096):
         """Mean negative log-likelihood (nats) of ids[1:] given what precedes each."""
@@ -257,17 +261,27 @@ class LanguageModel:
         return load_model(path)
 
 
-def pick(logits, temperature, top_k, rng):
+def perplexity_of(nll):
+    """exp(nll), inf where that overflows a double (a model far worse than uniform)."""
+    return math.exp(nll) if nll < 709.0 else math.inf
+
+
+def pick(logits, temperature, top_k, rng, exclude=None):
     """One id from logits: argmax at temperature 0, else a draw from softmax(logits / T)
-    restricted to the top_k largest."""
-    logits = np.asarray(logits, dtype=np.float64)
+    restricted to the top_k largest. exclude: an id never drawn (the unknown token)."""
+    logits = np.array(logits, dtype=np.float64)
+    if exclude is not None and len(logits) > 1:
+        logits[exclude] = -np.inf
     if temperature == 0:
         return int(np.argmax(logits))
-    z = logits / temperature
+    # Subtract the maximum before dividing: a tiny temperature then sends every other
+    # token to -inf (greedy) instead of overflowing.
+    with np.errstate(over="ignore"):
+        z = (logits - np.max(logits)) / temperature
     if top_k is not None and top_k < len(z):
         kth = np.partition(z, len(z) - top_k)[len(z) - top_k]
         z = np.where(z >= kth, z, -np.inf)
-    z = np.exp(z - np.max(z))
+    z = np.exp(z)
     c = np.cumsum(z)
     return int(min(np.searchsorted(c, rng.uniform() * c[-1], side="right"), len(z) - 1))
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import checkpoint as ckpt
 from .data import stream_batches
-from .model import LanguageModel
+from .model import LanguageModel, perplexity_of
 from .optim import SGD, Adagrad, Adam, AdamW, clip_grad_norm, clip_grad_value, global_norm
 
 OPTIMIZERS = {"sgd": SGD, "adagrad": Adagrad, "adam": Adam, "adamw": AdamW}
@@ -165,7 +165,7 @@ class Trainer:
                 if self.step % eval_every == 0 or last:
                     msg = f"step {self.step:6d}  loss {self.smooth_loss:.4f}"
                     if val_ids is not None:
-                        ppl = math.exp(self.evaluate(val_ids))
+                        ppl = perplexity_of(self.evaluate(val_ids))
                         self.val.append((self.step, ppl))
                         msg += f"  val perplexity {ppl:.3f}"
                     log(msg)

@@ -101,7 +101,8 @@ class LanguageModel {
   // predict the token after the last one.
   void feed(const int64_t* ids, int64_t n, State& state, float* logits) const;
   // n tokens drawn after prime (at least one id), as the Python sample_ids: temperature 0
-  // is greedy, top_k <= 0 means all tokens; the same seed gives the same tokens as Python.
+  // is greedy, top_k <= 0 means all tokens, never the unknown token (id 0) of a model with
+  // a vocabulary; the same seed gives the same tokens as Python.
   std::vector<int64_t> sample(const std::vector<int64_t>& prime, int64_t n,
                               double temperature = 1.0, int64_t top_k = 0,
                               uint64_t seed = 0) const;
@@ -130,7 +131,10 @@ struct SplitMix64 {
 };
 
 // One id from logits (V), as minrnn.model.pick: argmax at temperature 0, else a draw from
-// softmax(logits / temperature) over the top_k largest (all if top_k <= 0).
-int64_t pick(const float* logits, int64_t V, double temperature, int64_t top_k, SplitMix64& rng);
+// softmax(logits / temperature) over the top_k largest (all if top_k <= 0). exclude is an
+// id never drawn (the vocabulary's unknown token, 0), -1 for none. Throws
+// std::invalid_argument for a temperature that is negative or not finite.
+int64_t pick(const float* logits, int64_t V, double temperature, int64_t top_k, SplitMix64& rng,
+             int64_t exclude = -1);
 
 }  // namespace minrnn
