@@ -32,8 +32,18 @@ def main():
     if args.short:
         args.steps, args.hidden = 150, 64
 
-    with open(args.input, encoding="utf-8") as f:
-        text = f.read()
+    for name in ("hidden", "seq_len", "batch", "steps"):
+        if getattr(args, name) < 1:
+            ap.error(f"--{name.replace('_', '-')} must be >= 1")
+    try:
+        with open(args.input, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        ap.error(f"cannot read {args.input}: {exc}")
+    B, L = args.batch, args.seq_len
+    if len(text) < B * (L + 1) + 1:
+        ap.error(f"{args.input} has {len(text)} characters, too few for --batch {B} streams of "
+                 f"--seq-len {L} (needs {B * (L + 1) + 1})")
     vocab = mr.Vocab.from_text(text)                    # characters, id 0 = unknown
     data = vocab.encode(text)
     print(f"{len(data):,} characters, {len(vocab)} distinct")
@@ -43,7 +53,6 @@ def main():
     opt = mr.Adagrad(model.parameters(), lr=args.lr)
 
     # B streams over the text, each read from its start; stream b begins at b * S.
-    B, L = args.batch, args.seq_len
     S = (len(data) - 1) // B
     streams = np.stack([data[b * S:b * S + S + 1] for b in range(B)])
     smooth = math.log(len(vocab))                       # the loss of a uniform guess

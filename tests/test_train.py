@@ -180,16 +180,53 @@ def test_cli_train_sample_perplexity(tmp_path):
     r = run("train", str(txt), "--steps", "40", "--resume", str(ck), "--out", str(ck), "--no-progress",
             "--eval-every", "10")
     assert r.returncode == 0 and "resuming" in r.stdout and "step     40" in r.stdout
+    # resuming keeps the model, vocabulary, batch and optimizer: a different one is an error
+    for opt in [["--hidden", "64"], ["--cell", "lstm"], ["--batch", "8"], ["--optimizer", "sgd"],
+                ["--level", "word"]]:
+        r = run("train", str(txt), "--steps", "50", "--resume", str(ck), "--out", str(ck), *opt)
+        assert r.returncode == 1 and f"{opt[0]} {opt[1]} conflicts with" in r.stderr, (opt, r.stderr)
+    before = ck.read_bytes()
+    r = run("train", str(txt), "--steps", "40", "--resume", str(ck), "--out", str(ck), "--hidden", "32")
+    assert r.returncode == 0 and "already at step 40: nothing to do" in r.stdout
+    assert ck.read_bytes() == before and "saved" not in r.stdout  # not rewritten
+    # ... while the learning rate, BPTT length and clipping may change
+    r = run("train", str(txt), "--steps", "45", "--resume", str(ck), "--out", str(ck), "--no-progress",
+            "--lr", "0.01", "--seq-len", "8", "--clip-norm", "1")
+    assert r.returncode == 0 and "now with lr 0.01, seq-len 8, clip-norm 1" in r.stdout, r.stdout
+    tr = mr.Trainer.load(ck)
+    assert tr.step == 45 and tr.optimizer.lr == 0.01 and tr.seq_len == 8 and tr.clip_norm == 1
+
+
+def test_cli_small_things(tmp_path):
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"minrnn {mr.__version__}"
+    txt = tmp_path / "t.txt"
+    txt.write_text(TEXT)
+    # the header gives the BPTT length a step really has on a short text
+    r = run("train", str(txt), "--steps", "1", "--batch", "4", "--seq-len", "100000", "--hidden", "8",
+            "--val-fraction", "0", "--out", str(tmp_path / "m.ckpt"), "--no-progress", "--dropout", "0.2")
+    n = len(TEXT) // 4 - 1
+    assert r.returncode == 0 and f"batch 4 x {n} tokens per step" in r.stdout, r.stdout
+    assert "with --layers 1 it has no effect" in r.stdout and "Warning" not in r.stderr
+    # a closed pipe ends the program quietly
+    p = subprocess.Popen([sys.executable, "-m", "minrnn", "sample", str(tmp_path / "m.ckpt"), "-n", "200000"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.read(10)
+    p.stdout.close()
+    assert p.wait(timeout=300) in (0, 1) and p.stderr.read() == b""
 
 
 @pytest.mark.parametrize("args,message", [
     (["train", "nonexistent.txt"], "nonexistent.txt: no such file"),
     (["train", "empty.txt"], "empty"),
-    (["sample", "t.txt"], "not a readable minrnn checkpoint"),
+    (["train", "spaces.txt"], "too few to hold out"),      # whitespace is text: 3 tokens
+    (["train", "t.txt", "--nonlinearity", "relu"], "--nonlinearity is for --cell rnn"),
+    (["sample", "t.txt"], "not a minrnn checkpoint (the file is not a zip archive)"),
     (["perplexity", "missing.ckpt", "t.txt"], "does not exist"),
 ])
 def test_cli_errors_are_one_line(tmp_path, args, message):
-    (tmp_path / "empty.txt").write_text("  \n")
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "spaces.txt").write_text("  \n")
     (tmp_path / "t.txt").write_text(TEXT)
     r = run(*args, cwd=tmp_path)
     assert r.returncode == 1 and message in r.stderr

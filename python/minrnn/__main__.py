@@ -1,11 +1,12 @@
-"""Command line: ``python -m minrnn {demo,train,sample,perplexity,info,bench}`` (also the
-``minrnn`` console script); ``--help`` on each."""
+"""Command line: python -m minrnn {demo,train,sample,perplexity,info,bench} (also the
+minrnn console script); --help on each."""
 import argparse
 import math
 import os
 import platform
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -155,8 +156,8 @@ def read_text(path):
         raise ValueError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise ValueError(f"{path}: cannot read ({exc.strerror})") from None
-    if not text.strip():
-        raise ValueError(f"{path}: the text is empty")
+    if not text:
+        raise ValueError(f"{path}: the file is empty")
     return text
 
 
@@ -176,16 +177,26 @@ def train_model(args, text, log=print):
     if args.resume:
         tr = minrnn.Trainer.load(args.resume)
         vocab = tr.model.vocab
-        log(f"resuming {args.resume} at step {tr.step} (model, optimizer and batching options "
-            f"come from the checkpoint)")
+        log(f"resuming {args.resume} at step {tr.step}" + resume_options(args, tr))
+        if tr.step >= args.steps:
+            log(f"the checkpoint is already at step {tr.step}: nothing to do (--steps {args.steps}; "
+                "give a larger --steps to train on)")
+            args.out = None
+            return tr
     else:
         vocab = minrnn.Vocab.from_text(text, level=args.level)
         options = {}
         if args.cell == "rnn":
             options["nonlinearity"] = args.nonlinearity
-        model = minrnn.LanguageModel(len(vocab), args.embed, args.hidden, cell=args.cell,
-                                     num_layers=args.layers, dropout=args.dropout, seed=args.seed,
-                                     vocab=vocab, **options)
+        elif "nonlinearity" in args.given:
+            raise ValueError(f"--nonlinearity is for --cell rnn, not --cell {args.cell}")
+        if args.dropout > 0 and args.layers == 1:
+            log("note: --dropout acts between layers; with --layers 1 it has no effect")
+        with warnings.catch_warnings():  # the note above says it in the log's words
+            warnings.simplefilter("ignore", UserWarning)
+            model = minrnn.LanguageModel(len(vocab), args.embed, args.hidden, cell=args.cell,
+                                         num_layers=args.layers, dropout=args.dropout, seed=args.seed,
+                                         vocab=vocab, **options)
         opt_cls = minrnn.train.OPTIMIZERS[args.optimizer]
         opt = opt_cls(model.parameters(), lr=args.lr)
         tr = minrnn.Trainer(model, opt, batch_size=args.batch, seq_len=args.seq_len,
@@ -195,11 +206,12 @@ def train_model(args, text, log=print):
         raise ValueError(f"the training text has {len(train_ids)} tokens, too few for {tr.batch_size} "
                          f"parallel streams (use --batch {max(1, len(train_ids) - 1)} or less)")
     m = tr.model
+    steps_len = min(tr.seq_len, len(train_ids) // tr.batch_size - 1)  # a stream may be shorter
     log(f"{m.cell} language model: {m.num_layers} layer(s), hidden {m.hidden_size}, embedding "
         f"{m.embed_size}, {len(vocab)} {vocab.level} tokens, {m.num_parameters():,} parameters")
     log(f"data: {len(train_ids):,} training tokens, "
         f"{0 if val_ids is None else len(val_ids):,} validation tokens; batch {tr.batch_size} x "
-        f"{tr.seq_len} tokens per step; {minrnn.get_num_threads()} thread(s)")
+        f"{steps_len} tokens per step; {minrnn.get_num_threads()} thread(s)")
     if val_ids is not None:
         log(f"uniform baseline: loss {math.log(len(vocab)):.3f}, perplexity {len(vocab)}")
     t0 = time.perf_counter()
@@ -211,6 +223,43 @@ def train_model(args, text, log=print):
     if done:
         log(f"trained {done} steps in {dt:.1f} s: {(tr.tokens - tokens) / dt:,.0f} tokens/s")
     return tr
+
+
+# Options a resumed run keeps from its checkpoint (an explicit, different value is an error),
+# by dest: a function of the trainer giving the checkpoint's value.
+KEPT_ON_RESUME = {
+    "cell": lambda tr: tr.model.cell, "hidden": lambda tr: tr.model.hidden_size,
+    "embed": lambda tr: tr.model.embed_size, "layers": lambda tr: tr.model.num_layers,
+    "dropout": lambda tr: tr.model.dropout, "level": lambda tr: tr.model.vocab.level,
+    "nonlinearity": lambda tr: tr.model.options.get("nonlinearity", "tanh"),
+    "batch": lambda tr: tr.batch_size,
+    "optimizer": lambda tr: type(tr.optimizer).__name__.lower(),
+}
+
+
+def resume_options(args, tr):
+    """Checks the options given with --resume against the checkpoint; applies the ones a
+    resumed run may change (--lr, --seq-len, --clip, --clip-norm). Returns a note for the log."""
+    for dest, kept in KEPT_ON_RESUME.items():
+        if dest in args.given and getattr(args, dest) != kept(tr):
+            flag = "--" + dest.replace("_", "-")
+            raise ValueError(f"{flag} {getattr(args, dest)} conflicts with {args.resume}, which has "
+                             f"{dest} {kept(tr)}: a resumed run keeps the checkpoint's model, "
+                             f"vocabulary, batch and optimizer")
+    changed = []
+    if "lr" in args.given:
+        tr.optimizer.lr = args.lr
+        changed.append(f"lr {args.lr:g}")
+    if "seq_len" in args.given:
+        tr.seq_len = args.seq_len
+        changed.append(f"seq-len {args.seq_len}")
+    if "clip" in args.given:
+        tr.clip_value = args.clip
+        changed.append(f"clip {args.clip:g}")
+    if "clip_norm" in args.given:
+        tr.clip_norm = args.clip_norm
+        changed.append(f"clip-norm {args.clip_norm:g}")
+    return f", now with {', '.join(changed)}" if changed else ""
 
 
 def cmd_train(args):
@@ -261,14 +310,27 @@ def cmd_perplexity(args):
         raise ValueError(f"{args.textfile}: needs at least 2 tokens, has {len(ids)}")
     nll = m.nll(ids)
     unknown = int(np.count_nonzero(ids == 0))
-    print(f"perplexity {math.exp(nll):.4f}  (mean NLL {nll:.4f} nats over {len(ids) - 1:,} tokens"
+    print(f"perplexity {minrnn.model.perplexity_of(nll):.4f}  (mean NLL {nll:.4f} nats over {len(ids) - 1:,} tokens"
           + (f"; {unknown:,} tokens not in the vocabulary" if unknown else "") + ")")
     return 0
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *a, **kw):
+        super().__init__(*a, allow_abbrev=False, **kw)  # options are matched whole (see given_options)
+
     def error(self, message):  # one line, not a usage dump
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def given_options(parser, argv):
+    """The dests of the options written out in argv (not left at their defaults)."""
+    given = set()
+    for action in parser._actions:
+        for flag in action.option_strings:
+            if any(a == flag or a.startswith(flag + "=") for a in argv):
+                given.add(action.dest)
+    return given
 
 
 def _positive(kind):
@@ -332,10 +394,15 @@ def _model_options(p, cell, hidden, layers, steps, lr, batch, seq_len, eval_ever
 
 
 def build_parser():
-    parser = _Parser(prog="minrnn", description=__doc__ + "\n`minrnn --cmakedir` and `minrnn "
-                     "--include` print where the C++ package and headers are installed.",
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="minrnn", description="Train, sample and measure recurrent language "
+                     "models; --help on each command.")
+    parser.add_argument("--version", action="version", version=f"minrnn {minrnn.__version__}")
+    # Handled in main before parsing; listed here for --help.
+    parser.add_argument("--cmakedir", action="store_true",
+                        help="print the directory of the CMake package (find_package(minrnn)) and exit")
+    parser.add_argument("--include", action="store_true", help="print the C++ include directory and exit")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.commands = sub.choices
     p = sub.add_parser("demo", help="train a character-level model on the standard library's "
                        "source, about a minute; the README's main job",
                        description="Train a small character-level language model on the Python "
@@ -363,13 +430,13 @@ def build_parser():
     p.add_argument("--temperature", type=float, default=1.0, help="0 = greedy (default 1)")
     p.add_argument("--top-k", type=_positive(int), default=None, help="sample from the k most likely")
     p.add_argument("--seed", type=_nonneg_int, default=None, help="random seed")
-    p.add_argument("--threads", type=_positive(int), default=minrnn.get_num_threads())
+    p.add_argument("--threads", type=_positive(int), default=minrnn.get_num_threads(), help="thread budget")
     p.set_defaults(fn=cmd_sample)
 
     p = sub.add_parser("perplexity", help="per-token perplexity of a text under a checkpoint")
     p.add_argument("checkpoint")
     p.add_argument("textfile")
-    p.add_argument("--threads", type=_positive(int), default=minrnn.get_num_threads())
+    p.add_argument("--threads", type=_positive(int), default=minrnn.get_num_threads(), help="thread budget")
     p.set_defaults(fn=cmd_perplexity)
 
     p = sub.add_parser("info", help="version, threads and BLAS")
@@ -391,9 +458,14 @@ def main(argv=None):
             print(f"minrnn: error: {exc}", file=sys.stderr)
             return 1
         return 0
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.given = given_options(parser.commands[args.command], argv)
     try:
         return args.fn(args)
+    except BrokenPipeError:  # the reader went away (| head): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (ValueError, TypeError, OSError, minrnn.TrainingError) as exc:
         print(f"minrnn {args.command}: error: {exc}", file=sys.stderr)
         return 1

@@ -7,6 +7,9 @@ code from it. Writing goes to a temporary file in the same directory, flushed to
 then renamed over the target, so a crash leaves either the old file or the new one."""
 import json
 import os
+import re
+import threading
+import warnings
 import zipfile
 
 import numpy as np
@@ -66,7 +69,7 @@ def _write(path, meta, arrays):
     meta["arrays"] = {k: [list(v.shape), v.dtype.str] for k, v in arrays.items()}
     check_writable(path)
     path = os.fspath(path)
-    tmp = f"{path}.tmp{os.getpid()}"
+    tmp = f"{path}.tmp{os.getpid()}.{threading.get_ident()}"  # one per writing thread
     try:
         with open(tmp, "wb") as f:
             np.savez(f, meta=np.frombuffer(json.dumps(meta).encode(), np.uint8), **arrays)
@@ -89,6 +92,9 @@ def read(path):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"checkpoint {path!r} does not exist")
     try:
+        with open(path, "rb") as f:
+            if f.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):  # a zip archive's first bytes
+                raise CheckpointError("not a minrnn checkpoint (the file is not a zip archive)")
         with np.load(path, allow_pickle=False) as z:
             if "meta" not in z.files:
                 raise CheckpointError("no meta entry")
@@ -124,11 +130,30 @@ def load_layer(path):
         raise CheckpointError(f"{path}: holds a {meta.get('kind')!r}, not a recurrent layer")
     try:
         c = dict(meta["config"])
-        layer = LAYERS[c.pop("type")](**c)
+        _check_sizes(path, c, arrays, "", c.get("input_size"))
+        with warnings.catch_warnings():  # its maker saw them
+            warnings.simplefilter("ignore", UserWarning)
+            layer = LAYERS[c.pop("type")](**c)
         layer.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model/")})
-    except (KeyError, TypeError, ValueError) as exc:
+    except CheckpointError:
+        raise
+    except (KeyError, TypeError, ValueError, MemoryError) as exc:
         raise CheckpointError(f"{path}: does not describe a valid layer ({exc})") from None
     return layer
+
+
+def _check_sizes(path, config, arrays, prefix, input_size):
+    """Refuses a configuration larger than the weights the file holds, before anything is
+    built from it: a damaged hidden_size must not allocate gigabytes."""
+    w = arrays.get(f"model/{prefix}weight_ih_l0")
+    layers = sum(1 for k in arrays if re.fullmatch(rf"model/{re.escape(prefix)}weight_ih_l\d+", k))
+    H, L = config.get("hidden_size"), config.get("num_layers")
+    ok = (w is not None and w.ndim == 2 and type(H) is int and type(L) is int and H >= 1
+          and w.shape[0] % H == 0 and 1 <= w.shape[0] // H <= 4 and L == layers
+          and w.shape[1] == input_size)
+    if not ok:
+        raise CheckpointError(f"{path}: the configuration (hidden_size {H!r}, num_layers {L!r}, input "
+                              f"{input_size!r}) does not match the weights in the file")
 
 
 def build_model(meta, arrays, path="checkpoint"):
@@ -138,11 +163,20 @@ def build_model(meta, arrays, path="checkpoint"):
     if meta.get("kind") != "language_model":
         raise CheckpointError(f"{path}: holds a {meta.get('kind')!r}, not a language model")
     try:
+        c = meta["config"]
+        emb = arrays.get("model/embedding.weight")
+        if emb is None or emb.ndim != 2 or list(emb.shape) != [c.get("vocab_size"), c.get("embed_size")]:
+            raise CheckpointError(f"{path}: the embedding's shape does not match the configuration")
+        _check_sizes(path, c, arrays, "rnn.", c.get("embed_size"))
         vocab = Vocab.from_dict(meta["vocab"]) if meta.get("vocab") is not None else None
-        model = LanguageModel.from_config(meta["config"], vocab=vocab)
+        with warnings.catch_warnings():  # its maker saw them
+            warnings.simplefilter("ignore", UserWarning)
+            model = LanguageModel.from_config(c, vocab=vocab)
         model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model/")})
         model.rnn._rng.bit_generator.state = meta["rng"]["rnn_dropout"]
-    except (KeyError, TypeError, ValueError) as exc:
+    except CheckpointError:
+        raise
+    except (KeyError, TypeError, ValueError, MemoryError) as exc:
         raise CheckpointError(f"{path}: does not describe a valid model ({exc})") from None
     return model
 
