@@ -179,3 +179,81 @@ def test_fuzz_every_entry_point_in_a_subprocess():
                        text=True, timeout=900)
     assert r.returncode == 0, (r.returncode, r.stdout[-3000:], r.stderr[-3000:])
     assert "3000 cases" in r.stdout
+
+
+# ---- nothing a caller does with a returned array changes what comes later ----
+@pytest.mark.parametrize("cls,kw", [(mr.GRU, {}), (mr.LSTM, {"batch_first": False}), (mr.MinGRU, {}),
+                                    (mr.RNN, {"bidirectional": True})])
+def test_training_output_is_read_only(rng, cls, kw):
+    layer = cls(4, 6, seed=0, **kw)
+    x = rng.standard_normal((2, 5, 4)).astype(np.float32)
+    y, _ = layer.forward(x, train=True)
+    dy = np.ones_like(y)
+    layer.backward(dy)
+    ref = {k: v.copy() for k, v in layer.grads.items()}
+    y, _ = layer.forward(x, train=True)
+    with pytest.raises(ValueError, match="read-only"):
+        y += 1.0  # backward reads y: this would change the gradients
+    layer.backward(dy)
+    for k in ref:
+        np.testing.assert_array_equal(layer.grads[k], ref[k])
+    y2, _ = layer(x)  # inference output is the caller's to change
+    y2 += 1.0
+
+
+def test_cross_entropy_gradient_is_handed_over(rng):
+    ce = mr.CrossEntropyLoss()
+    logits = rng.standard_normal((6, 5)).astype(np.float32)
+    ce.forward(logits, rng.integers(0, 5, 6), grad=True)
+    d1 = ce.backward()
+    ref = d1.copy()
+    d1 *= 10.0
+    # computed again (the fused pass and backward round differently, by an ulp)
+    np.testing.assert_allclose(ce.backward(), ref, rtol=1e-6, atol=1e-9)
+
+
+def test_optimizer_step_checks_everything_before_updating():
+    p = {"a": np.zeros(3), "z": np.zeros(2)}
+    opt = mr.SGD(p, lr=1.0)
+    with pytest.raises(ValueError, match=r"grads\['z'\] has shape"):
+        opt.step({"a": np.ones(3), "z": np.ones(5)})
+    assert opt.t == 0 and not p["a"].any()
+
+
+def test_checkpoint_with_a_huge_configuration_is_refused_before_building(tmp_path):
+    import json
+    for kind in ("layer", "model"):
+        path = tmp_path / f"{kind}.ckpt"
+        if kind == "layer":
+            mr.GRU(3, 4).save(path)
+        else:
+            mr.LanguageModel(5, 3, 4, cell="lstm").save(path)
+        z = dict(np.load(path))
+        meta = json.loads(z["meta"].tobytes())
+        meta["config"]["hidden_size"] = 100_000  # 10^10 weights if it were built
+        z["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+        with open(path, "wb") as f:
+            np.savez(f, **z)
+        load = mr.load_layer if kind == "layer" else mr.LanguageModel.load
+        with pytest.raises(mr.CheckpointError, match="does not match the weights"):
+            load(path)
+
+
+def test_saving_to_one_path_from_many_threads(tmp_path):
+    layer = mr.GRU(3, 4, seed=0)
+    path = tmp_path / "g.ckpt"
+    errors = []
+
+    def save():
+        try:
+            for _ in range(10):
+                layer.save(path)
+        except Exception as exc:  # noqa: BLE001 - any failure is the test's failure
+            errors.append(exc)
+    threads = [threading.Thread(target=save) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and mr.load_layer(path).state_dict().keys() == layer.state_dict().keys()
+    assert os.listdir(tmp_path) == ["g.ckpt"]  # no temporary file left behind

@@ -51,7 +51,8 @@ class CrossEntropyLoss:
         if self._cache is None:
             raise RuntimeError("backward needs a preceding forward")
         x2, t, row_max, log_sum, shape, d = self._cache
-        if d is not None:  # computed by forward(grad=True) for dloss = 1
+        if d is not None:  # computed by forward(grad=True) for dloss = 1; handed over once
+            self._cache = (x2, t, row_max, log_sum, shape, None)
             return (d if dloss == 1 else d * d.dtype.type(dloss)).reshape(shape)
         scale = float(dloss) / self.count if self.count else 0.0
         d = _core.cross_entropy_backward(x2, t, row_max, log_sum, self.ignore_index, scale)

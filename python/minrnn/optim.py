@@ -53,12 +53,15 @@ class Optimizer:
             got = set(grads.keys()) if hasattr(grads, "keys") else set()
             raise ValueError(f"grads must have the parameters' names: missing "
                              f"{sorted(set(self.params) - got)}, unexpected {sorted(got - set(self.params))}")
-        self.t += 1
-        for name, p in self.params.items():
+        gs = {}
+        for name, p in self.params.items():  # every check before any update
             g = np.asarray(grads[name])
             if g.shape != p.shape:
                 raise ValueError(f"grads[{name!r}] has shape {g.shape}, expected {p.shape}")
-            self._update(name, p, g.astype(p.dtype, copy=False))
+            gs[name] = g.astype(p.dtype, copy=False)
+        self.t += 1
+        for name, p in self.params.items():
+            self._update(name, p, gs[name])
 
     def state_dict(self):
         """Hyperparameters, step count and every slot array (copies)."""

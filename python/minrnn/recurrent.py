@@ -8,6 +8,7 @@ The maths of each cell is DESIGN.md §3.
 import contextlib
 import numbers
 import threading
+import warnings
 
 import numpy as np
 
@@ -52,6 +53,9 @@ class _Recurrent:
         if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0 <= dropout < 1:
             raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
         self.dropout = float(dropout)
+        if self.dropout and self.num_layers == 1:  # as torch.nn.RNN/GRU/LSTM warn
+            warnings.warn(f"dropout={self.dropout} acts between layers; with num_layers=1 it has "
+                          "no effect", UserWarning, stacklevel=3)
         self.bidirectional = bool(bidirectional)
         self.dtype = float_dtype("dtype", dtype)
         self._dirs = 2 if self.bidirectional else 1
@@ -178,7 +182,8 @@ class _Recurrent:
         (T, input_size) for one sequence. h0 (and c0): (num_layers * directions, B, H), or
         (num_layers * directions, H) for one sequence; zeros if None. y has x's layout with
         H * directions features. train=True keeps what backward needs and applies dropout
-        between layers. Non-finite inputs propagate, unchecked.
+        between layers, and y comes back read-only (backward reads it; copy it to change it;
+        x must not change before backward either). Non-finite inputs propagate, unchecked.
         """
         if train:
             with training_call(self):
@@ -219,6 +224,9 @@ class _Recurrent:
         if train:  # an inference call in between leaves the last training call's state
             self._cache = (batched, B, T, caches, masks)
         y = self._output(inp, batched)
+        if train:  # backward reads y: changing it in place would change the gradients
+            y = y.view()
+            y.flags.writeable = False
         if self._has_c:
             return y, (self._state_out(hn, batched), self._state_out(cn, batched))
         return y, self._state_out(hn, batched)
