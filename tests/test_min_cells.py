@@ -39,6 +39,32 @@ def test_float32_matches_reference(rng, cls, reference, cand):
     np.testing.assert_allclose(y, want, rtol=2e-5, atol=2e-5)
 
 
+@pytest.mark.parametrize("shift", [-30.0, -100.0, -140.0])
+def test_minlstm_gates_far_below_zero(rng, shift):
+    """Both gate pre-activations far below zero: f' = f / (f + i) is still the ratio of two
+    tiny numbers, not 1/2 (where float sigmoids alone would stop at their clamp)."""
+    H = 6
+    m64 = layer(minrnn.MinLSTM, 4, H, candidate="tanh")
+    sd = m64.state_dict()
+    sd["bias_ih_l0"][:2 * H] = shift + rng.uniform(-12, 12, 2 * H)  # f and i gates
+    m64.load_state_dict(sd)
+    m32 = layer(minrnn.MinLSTM, 4, H, dtype=np.float32, candidate="tanh")
+    m32.load_state_dict(sd)
+    x = rng.normal(size=(2, 40, 4))
+    h0 = rng.normal(size=(1, 2, H))
+    want = ref.minlstm(x, sd["weight_ih_l0"], sd["bias_ih_l0"], h0[0], "tanh")
+    y64, _ = m64.forward(x, h0, train=True)
+    y32, _ = m32.forward(x.astype(np.float32), h0.astype(np.float32), train=True)
+    np.testing.assert_allclose(y64, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(y32, want, rtol=1e-5, atol=1e-5)
+    dy = rng.normal(size=y64.shape)
+    dx64, _ = m64.backward(dy)
+    dx32, _ = m32.backward(dy.astype(np.float32))
+    np.testing.assert_allclose(dx32, dx64, rtol=1e-4, atol=1e-4 * np.abs(dx64).max())
+    for k, g in m64.grads.items():
+        np.testing.assert_allclose(m32.grads[k], g, rtol=1e-4, atol=1e-4 * np.abs(g).max(), err_msg=k)
+
+
 numeric_grad = ref.numeric_grad
 
 

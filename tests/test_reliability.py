@@ -257,3 +257,43 @@ def test_saving_to_one_path_from_many_threads(tmp_path):
         t.join()
     assert not errors and mr.load_layer(path).state_dict().keys() == layer.state_dict().keys()
     assert os.listdir(tmp_path) == ["g.ckpt"]  # no temporary file left behind
+
+
+def _lm():
+    v = mr.Vocab.from_text("abcdef")
+    return mr.LanguageModel(len(v), 4, 8, cell="gru", seed=0, vocab=v)
+
+
+@pytest.mark.parametrize("call,exc,words", [
+    (lambda: mr.GRU(4, 8, seed=-1), ValueError, ["seed", "-1"]),
+    (lambda: mr.Linear(4, 8, seed=1.5), TypeError, ["seed", "1.5"]),
+    (lambda: mr.GRU(4, 8, num_layers=10**9), MemoryError, ["num_layers=1000000000", "GiB"]),
+    (lambda: _lm().sample_ids([1], 10.0), ValueError, ["n", "10.0"]),
+    (lambda: _lm().nll(np.array([3])), ValueError, ["at least 2 tokens", "1"]),
+    (lambda: mr.cross_entropy(5.0, 0), ValueError, ["logits", "()"]),
+    (lambda: mr.Trainer(_lm()).evaluate("abcdefabc", batch_size=0), ValueError, ["batch_size", "0"]),
+    (lambda: mr.Trainer(_lm()).evaluate("abcdefabc", seq_len=2.0), ValueError, ["seq_len", "2.0"]),
+    (lambda: mr.Trainer(_lm(), batch_size=2).fit("abcdefabcabc", steps=1, eval_every=-1), ValueError,
+     ["eval_every", "-1"]),
+    (lambda: mr.scan.choose(-5, 10, 1), ValueError, ["batch", "-5"]),
+    (lambda: mr.scan.choose(1, 1.5, 1), TypeError, ["steps", "1.5"]),
+    (lambda: mr.SGD({"a": np.zeros(2)}, lr=1).load_state_dict(None), TypeError, ["state_dict", "NoneType"]),
+    (lambda: mr.SGD({"a": np.zeros(2)}, lr=1).load_state_dict({"type": "SGD"}), ValueError, ["hyper"]),
+    (lambda: mr.GRUCell(3, 4).load_state_dict({}), ValueError, ["GRUCell", "'weight_ih'"]),
+    (lambda: mr.GRU(3, 4)(np.zeros((1, 2, 3), np.float32), (np.zeros((1, 1, 4), np.float32),)),
+     TypeError, ["h0", "tuple"]),
+    (lambda: mr.Embedding(5, 2)(np.array([2**63 + 5], np.uint64)), ValueError, ["ids", "9223372036854775813"]),
+    (lambda: mr.Vocab.from_text("abc", min_count=0), ValueError, ["min_count", "0"]),
+])
+def test_argument_checks(call, exc, words):
+    with pytest.raises(exc) as info:
+        call()
+    for w in words:
+        assert w in str(info.value), (w, str(info.value))
+
+
+def test_scalars_and_empty_lists_keep_their_shape():
+    emb = mr.Embedding(5, 2, seed=0)
+    np.testing.assert_array_equal(emb(3), emb.state_dict()["weight"][3])  # (2,), as torch
+    assert mr.Vocab.from_text("abc").decode([]) == ""
+    assert len(mr.Vocab.from_text("aabbc", max_size=np.int64(3))) == 3

@@ -162,3 +162,17 @@ def test_out_parameter(rng):
         scan.linear(a, b, out=np.empty((2, 50, 6), np.float32)[..., ::2])
     with pytest.raises(ValueError, match="share memory"):
         scan.linear(a, b, out=a)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_overflow_is_inf_in_every_mode(threads):
+    """|a| > 1 for thousands of steps overflows float: every schedule gives the sequential
+    walk's inf, never NaN (a chunk's product is inf, and inf * 0 would be NaN)."""
+    minrnn.set_num_threads(threads)
+    a = np.full((1, 4096, 2), 1.5, np.float32)
+    b = np.ones_like(a)
+    s = minrnn.scan.linear(a, b, mode="sequential")
+    assert np.isinf(s[0, -1]).all() and not np.isnan(s).any()
+    for mode in ("parallel", "auto"):
+        np.testing.assert_array_equal(minrnn.scan.linear(a, b, mode=mode), s)
+    minrnn.set_num_threads(2)

@@ -209,7 +209,7 @@ def test_cli_small_things(tmp_path):
     assert r.returncode == 0 and f"batch 4 x {n} tokens per step" in r.stdout, r.stdout
     assert "with --layers 1 it has no effect" in r.stdout and "Warning" not in r.stderr
     # a closed pipe ends the program quietly
-    p = subprocess.Popen([sys.executable, "-m", "minrnn", "sample", str(tmp_path / "m.ckpt"), "-n", "200000"],
+    p = subprocess.Popen([sys.executable, "-m", "minrnn", "sample", str(tmp_path / "m.ckpt"), "-n", "100000"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     p.stdout.read(10)
     p.stdout.close()

@@ -8,11 +8,37 @@
 namespace minrnn::MINRNN_ISA {
 namespace {
 
-// The normalised forget gate f / (f + i); f + i > 0 since sigmoid is clamped away from 0.
+// exp(-x) with the clamps of sigmoid (float: exp_approx's [-87, 87]; double: [-700, 700]).
+MINRNN_INLINE float exp_neg(float x) { return exp_approx(-x); }
+MINRNN_INLINE double exp_neg(double x) { return std::exp(-clamp(x, -700.0, 700.0)); }
+
+// The normalised gates f' = f / (f + i), i' = i / (f + i) with f = sigmoid(pf),
+// i = sigmoid(pi), written with u = e^-pf, v = e^-pi as f' = (1 + v) / (2 + u + v): one
+// division. When both pre-activations are far below zero, both are first raised by the
+// same amount until the larger is -K: that keeps v / u (the 1s are negligible there), where
+// plain sigmoids would both stop at their clamp and give f' = 1/2. Also returns
+// 1 - f = u / (1 + u) and 1 - i for backward, without the cancellation of 1 - sigmoid.
+template <class F>
+MINRNN_INLINE void norm_gates(F pf, F pi, F& fn, F& in, F* one_minus_f = nullptr,
+                              F* one_minus_i = nullptr) {
+  // Past -K a 1 beside e^K is below rounding (e^-20 = 2e-9 for float, e^-40 = 4e-18 for
+  // double), and the smaller gate keeps 87 - K (700 - K) of range below the larger.
+  constexpr F K = sizeof(F) == 4 ? F(20) : F(40);
+  const F top = pf > pi ? pf : pi;
+  const F shift = top < -K ? -K - top : F(0);
+  const F u = exp_neg(pf + shift), v = exp_neg(pi + shift);
+  const F r = F(1) / (F(2) + u + v);
+  fn = (F(1) + v) * r;
+  in = (F(1) + u) * r;
+  if (one_minus_f) *one_minus_f = u / (F(1) + u);
+  if (one_minus_i) *one_minus_i = v / (F(1) + v);
+}
+
 template <class F>
 MINRNN_INLINE F forget_norm(F pf, F pi) {
-  const F f = sigmoid(pf), i = sigmoid(pi);
-  return f / (f + i);
+  F fn, in;
+  norm_gates(pf, pi, fn, in);
+  return fn;
 }
 
 // Rows keep one pointer per gate block (see mingru.cpp).
@@ -26,11 +52,9 @@ struct MinLSTMForwardOp {
     const F *__restrict bf, *__restrict bi, *__restrict bh;
     F* __restrict y;
     MINRNN_INLINE void coef(int64_t c, F& a, F& b) const {
-      const F f = sigmoid(pf[c] + bf[c]);
-      const F i = sigmoid(pi[c] + bi[c]);
-      const F inv = F(1) / (f + i);
-      a = f * inv;
-      b = i * inv * candidate<CA>(ph[c] + bh[c]);
+      F in;
+      norm_gates(pf[c] + bf[c], pi[c] + bi[c], a, in);
+      b = in * candidate<CA>(ph[c] + bh[c]);
     }
     MINRNN_INLINE void emit(int64_t c, F v) const { y[c] = v; }
   };
@@ -58,16 +82,14 @@ struct MinLSTMBackwardOp {
       b = dy[c] + dhn[c];
     }
     MINRNN_INLINE void emit(int64_t c, F g) const {
-      const F f = sigmoid(pf[c] + bf[c]);
-      const F i = sigmoid(pi[c] + bi[c]);
       const F x = ph[c] + bh[c];
-      const F inv = F(1) / (f + i);
-      // i f / s^2 as (i/s)(f/s): both factors are in [0, 1], while 1/s^2 alone overflows
+      // i f / s^2 as f' i': both factors are in [0, 1], while 1/s^2 alone overflows
       // float when both gates saturate near 0.
-      const F fn = f * inv, in = i * inv;
+      F fn, in, omf, omi;
+      norm_gates(pf[c] + bf[c], pi[c] + bi[c], fn, in, &omf, &omi);
       const F e = g * (hprev[c] - candidate<CA>(x));
-      dpf[c] = fn * in * (F(1) - f) * e;
-      dpi[c] = -fn * in * (F(1) - i) * e;
+      dpf[c] = fn * in * omf * e;
+      dpi[c] = -fn * in * omi * e;
       dph[c] = g * in * candidate_grad<CA>(x);
     }
   };

@@ -212,7 +212,9 @@ void scan_run_parallel(const Op& op, int64_t nb, int64_t T, int64_t C, bool reve
             for (int64_t k = 0; k < K; ++k) {
               const F a = A[k * C + c];
               A[k * C + c] = h;
-              h = a * h + Bv[k * C + c];
+              // h = 0 (a zero initial state) skips the product: a chunk's A may have
+              // overflowed to inf, and inf * 0 would be NaN where the sequential walk gives b.
+              h = h == F(0) ? Bv[k * C + c] : a * h + Bv[k * C + c];
             }
             carry[c] = h;
           }

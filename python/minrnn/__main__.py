@@ -35,7 +35,11 @@ def median_ms(fn, repeat):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
+    _SPREADS.append(float(np.median(times) / min(times)))
     return 1e3 * float(np.median(times))
+
+
+_SPREADS = []  # median / fastest repeat of each row timed by median_ms
 
 
 def train_step(layer, x, dy):
@@ -105,6 +109,10 @@ def cmd_bench(args):
         ta = median_ms(lambda: minrnn.scan.linear(a, b, mode="auto"), rep)
         pick = minrnn.scan.choose(*shape)
         print(f"{str(shape):30s} {ts:12.2f} {tp:12.2f} {ta:8.2f}  {pick}")
+    if max(_SPREADS) > 1.5:
+        print(f"\nnote: some rows' median was up to {max(_SPREADS):.1f}x their fastest repeat: other work "
+              "is running on this machine, so these times are not reliable (with busy cores, "
+              "--threads 1 is also the faster setting)")
     return 0
 
 

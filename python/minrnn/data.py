@@ -1,5 +1,6 @@
 """Text to token ids and back: a Vocab of characters or whitespace-separated words."""
 import collections
+import numbers
 
 import numpy as np
 
@@ -43,11 +44,13 @@ class Vocab:
         parts = list(text) if level == "char" else text.split()
         if not parts:
             raise ValueError("text is empty: no tokens to build a vocabulary from")
+        if isinstance(min_count, bool) or not isinstance(min_count, numbers.Integral) or min_count < 1:
+            raise ValueError(f"min_count must be an int >= 1, got {min_count!r}")
         counts = collections.Counter(parts)
         order = sorted(counts, key=lambda t: -counts[t])  # stable: ties keep first appearance
         order = [t for t in order if counts[t] >= min_count]
         if max_size is not None:
-            if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 2:
+            if isinstance(max_size, bool) or not isinstance(max_size, numbers.Integral) or max_size < 2:
                 raise ValueError(f"max_size must be an int >= 2, got {max_size!r}")
             order = order[:max_size - 1]
         return cls(order, level, unk)
@@ -73,6 +76,8 @@ class Vocab:
 
     def decode(self, ids):
         ids = np.asarray(ids)
+        if ids.size == 0 and ids.ndim == 1:  # [] comes as float64
+            return ""
         if ids.dtype.kind not in "iu" or ids.ndim > 1:
             raise TypeError(f"ids must be a 1-D integer array, got dtype {ids.dtype} shape {ids.shape}")
         if ids.size and (ids.min() < 0 or ids.max() >= len(self)):

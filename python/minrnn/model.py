@@ -185,9 +185,9 @@ class LanguageModel:
         prime = self._ids("prime", prime)
         if len(prime) < 1:
             raise ValueError("prime must hold at least one token")
-        n = int(n) if isinstance(n, numbers.Integral) and not isinstance(n, bool) else None
-        if n is None or n < 0:
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
             raise ValueError(f"n must be an int >= 0, got {n!r}")
+        n = int(n)
         if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) \
                 or not np.isfinite(temperature) or temperature < 0:
             raise ValueError(f"temperature must be a finite number >= 0 (0 = greedy), got {temperature!r}")
@@ -240,6 +240,8 @@ class LanguageModel:
     def nll(self, ids, chunk=4096):
         """Mean negative log-likelihood (nats) of ids[1:] given what precedes each."""
         ids = self._ids("ids", ids)
+        if len(ids) < 2:
+            raise ValueError(f"nll needs at least 2 tokens (one to predict from), got {len(ids)}")
         # at most 2^24 logits at a time, whatever the vocabulary
         chunk = max(1, min(positive_int("chunk", chunk), 2**24 // self.vocab_size))
         state, total = None, 0.0

@@ -70,6 +70,11 @@ class Optimizer:
 
     def load_state_dict(self, sd):
         """Restore from state_dict(); refuses another optimizer's or other shapes, changing nothing."""
+        if not hasattr(sd, "get"):
+            raise TypeError(f"state_dict must be a dict from state_dict(), got {type(sd).__name__}")
+        missing = [k for k in ("type", "hyper", "t", "state") if k not in sd]
+        if missing:
+            raise ValueError(f"optimizer state_dict lacks {missing}")
         if sd.get("type") != type(self).__name__:
             raise ValueError(f"optimizer state is for {sd.get('type')!r}, not {type(self).__name__}")
         state = sd.get("state", {})

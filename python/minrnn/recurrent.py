@@ -7,13 +7,15 @@ The maths of each cell is DESIGN.md §3.
 """
 import contextlib
 import numbers
+import os
 import threading
 import warnings
 
 import numpy as np
 
 from . import _core
-from ._checks import check_shape, choice, float_array, float_dtype, load_params, positive_int, shape_str
+from ._checks import (check_shape, choice, float_array, float_dtype, load_params, positive_int, seed_value,
+                      shape_str)
 from .scan import MODES
 
 CANDIDATES = {"g": 0, "identity": 1, "tanh": 2}
@@ -38,6 +40,14 @@ def training_call(obj):
         lock.release()
 
 
+def _physical_memory():
+    """Bytes of RAM, or effectively unbounded where the OS does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 2**62
+
+
 class _Recurrent:
     """Shared machinery; see the subclasses for the cells."""
     _has_c = False      # LSTM carries a cell state c beside h
@@ -59,9 +69,17 @@ class _Recurrent:
         self.bidirectional = bool(bidirectional)
         self.dtype = float_dtype("dtype", dtype)
         self._dirs = 2 if self.bidirectional else 1
-        self._rng = np.random.default_rng(seed)  # weights, then dropout masks
+        self._rng = np.random.default_rng(seed_value(seed))  # weights, then dropout masks
         G, H = _GATES[self._cell], self.hidden_size
         k = 1.0 / np.sqrt(H)
+        # weights and gradients, before any is made: a typo in a size must not run for minutes
+        count = self._dirs * G * H * (self.input_size + (self.num_layers - 1) * H * self._dirs
+                                      + self.num_layers * (H + 2))
+        need = 2 * count * self.dtype.itemsize
+        if need > _physical_memory():
+            raise MemoryError(f"{type(self).__name__}(input_size={self.input_size}, hidden_size={H}, "
+                              f"num_layers={self.num_layers}) needs {need / 2**30:.1f} GiB for its "
+                              f"weights and gradients, more than this machine's memory")
         self._params = {}
         for layer in range(self.num_layers):
             d_in = self.input_size if layer == 0 else H * self._dirs
@@ -161,6 +179,9 @@ class _Recurrent:
     def _split_state(self, h0, c0):
         """LSTM accepts forward(x, (h0, c0)) as PyTorch does."""
         if isinstance(h0, tuple):
+            if not self._has_c:
+                raise TypeError(f"h0 must be an array for {type(self).__name__}, got a tuple of "
+                                f"{len(h0)} (a (h0, c0) pair is LSTM's state)")
             if c0 is not None or len(h0) != 2:
                 raise ValueError("pass the LSTM state as (h0, c0) or as h0=..., c0=..., not both")
             h0, c0 = h0
@@ -509,7 +530,11 @@ class _Cell:
     def load_state_dict(self, state_dict):
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
-        self._layer.load_state_dict({k + "_l0": v for k, v in state_dict.items()})
+        try:
+            self._layer.load_state_dict({k + "_l0": v for k, v in state_dict.items()})
+        except (TypeError, ValueError) as exc:  # in the cell's names, not the layer's
+            msg = str(exc).replace("_l0'", "'").replace(type(self._layer).__name__, type(self).__name__)
+            raise type(exc)(msg) from None
 
     def __call__(self, x, state=None):
         return self.forward(x, state)

@@ -3,6 +3,8 @@
 Arrays are (B, T, C) (batch, time, channel) or (T, C) for one sequence; h0 is (B, C) or
 (C,). float32 and float64; the two inputs are brought to a common float dtype.
 """
+import numbers
+
 import numpy as np
 
 from . import _core
@@ -23,6 +25,11 @@ def choose(batch, steps, channels):
     channels the sequential scan already moves data at memory speed and the parallel
     one, which reads its inputs twice, is slower (measured by ``bench/compare.py``).
     """
+    for name, v in (("batch", batch), ("steps", steps), ("channels", channels)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"{name} must be an int, got {type(v).__name__} {v!r}")
+        if v < 0:
+            raise ValueError(f"{name} must be >= 0, got {v}")
     return _MODE_NAMES[_core.scan_choose(int(batch), int(steps), int(channels))]
 
 
