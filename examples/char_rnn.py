@@ -41,9 +41,9 @@ def main():
     except (OSError, UnicodeDecodeError) as exc:
         ap.error(f"cannot read {args.input}: {exc}")
     B, L = args.batch, args.seq_len
-    if len(text) < B * (L + 1) + 1:
+    if len(text) < B * L + 1:
         ap.error(f"{args.input} has {len(text)} characters, too few for --batch {B} streams of "
-                 f"--seq-len {L} (needs {B * (L + 1) + 1})")
+                 f"--seq-len {L} (needs {B * L + 1})")
     vocab = mr.Vocab.from_text(text)                    # characters, id 0 = unknown
     data = vocab.encode(text)
     print(f"{len(data):,} characters, {len(vocab)} distinct")

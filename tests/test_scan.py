@@ -166,8 +166,9 @@ def test_out_parameter(rng):
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_overflow_is_inf_in_every_mode(threads):
-    """|a| > 1 for thousands of steps overflows float: every schedule gives the sequential
-    walk's inf, never NaN (a chunk's product is inf, and inf * 0 would be NaN)."""
+    """|a| > 1 for thousands of steps overflows float. From a zero state with b > 0 every
+    schedule gives the sequential walk's inf, not NaN (a chunk's product is inf, and inf * 0
+    would be NaN). With terms of both signs the parallel order can still meet inf - inf."""
     minrnn.set_num_threads(threads)
     a = np.full((1, 4096, 2), 1.5, np.float32)
     b = np.ones_like(a)

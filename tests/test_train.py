@@ -201,13 +201,17 @@ def test_cli_small_things(tmp_path):
     r = run("--version")
     assert r.returncode == 0 and r.stdout.strip() == f"minrnn {mr.__version__}"
     txt = tmp_path / "t.txt"
-    txt.write_text(TEXT)
+    txt.write_text(TEXT + "x")  # 4081 tokens: (4081 - 1) // 4 = 1020 per stream
     # the header gives the BPTT length a step really has on a short text
     r = run("train", str(txt), "--steps", "1", "--batch", "4", "--seq-len", "100000", "--hidden", "8",
             "--val-fraction", "0", "--out", str(tmp_path / "m.ckpt"), "--no-progress", "--dropout", "0.2")
-    n = len(TEXT) // 4 - 1
+    n = mr.data.stream_batches(np.arange(len(TEXT) + 1), 4).shape[1] - 1
     assert r.returncode == 0 and f"batch 4 x {n} tokens per step" in r.stdout, r.stdout
     assert "with --layers 1 it has no effect" in r.stdout and "Warning" not in r.stderr
+    # options abbreviated as argparse allows still count as given
+    r = run("train", str(txt), "--steps", "1", "--resume", str(tmp_path / "m.ckpt"), "--hid", "16",
+            "--out", str(tmp_path / "m.ckpt"))
+    assert r.returncode == 1 and "--hidden 16 conflicts with" in r.stderr, r.stderr
     # a closed pipe ends the program quietly
     p = subprocess.Popen([sys.executable, "-m", "minrnn", "sample", str(tmp_path / "m.ckpt"), "-n", "100000"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)

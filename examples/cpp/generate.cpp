@@ -48,10 +48,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "generate: error: unknown option %s\n", a.c_str());
       return 2;
     }
-    const bool bad = (a == "-n" && n < 0) || (a == "--top-k" && top_k < 1) ||
-                     (a == "--threads" && threads < 1) ||
+    const bool bad = (a == "-n" && n < 0) || (a == "--top-k" && top_k < 0) ||
+                     (a == "--threads" && threads < 0) ||
                      (a == "--temperature" && !(std::isfinite(temperature) && temperature >= 0)) ||
-                     (a == "--seed" && v[0] == '-');
+                     (a == "--seed" && std::strchr(v, '-'));  // strtoull would wrap "-1"
     if (end == v || *end != '\0' || bad) {
       std::fprintf(stderr, "generate: error: bad value %s for %s\n", v, a.c_str());
       return 2;

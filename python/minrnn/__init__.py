@@ -45,14 +45,13 @@ def _installed(sub):
 
 
 def set_num_threads(n):
-    """Set the one thread budget shared by minrnn's OpenMP kernels and its BLAS calls:
-    1 to max(64, 4 x the cores). More threads than cores only adds waiting, and OpenMP ends
-    the process, rather than raising, when it cannot start a thread."""
+    """Set the one thread budget shared by minrnn's OpenMP kernels and its BLAS calls
+    (1 to 1024; more threads than cores only adds waiting, and OpenMP ends the process,
+    rather than raising, if the system cannot start that many threads)."""
     from ._checks import positive_int
     n = positive_int("n", n)
-    limit = max(64, 4 * (os.cpu_count() or 1))
-    if n > limit:
-        raise ValueError(f"n must be at most {limit} (4 x the {os.cpu_count()} cores, at least 64), got {n}")
+    if n > 1024:
+        raise ValueError(f"n must be at most 1024, got {n}")
     _core.set_num_threads(n)
 
 

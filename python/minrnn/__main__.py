@@ -196,7 +196,7 @@ def train_model(args, text, log=print):
         options = {}
         if args.cell == "rnn":
             options["nonlinearity"] = args.nonlinearity
-        elif "nonlinearity" in args.given:
+        elif args.nonlinearity != "tanh":
             raise ValueError(f"--nonlinearity is for --cell rnn, not --cell {args.cell}")
         if args.dropout > 0 and args.layers == 1:
             log("note: --dropout acts between layers; with --layers 1 it has no effect")
@@ -214,7 +214,7 @@ def train_model(args, text, log=print):
         raise ValueError(f"the training text has {len(train_ids)} tokens, too few for {tr.batch_size} "
                          f"parallel streams (use --batch {max(1, len(train_ids) - 1)} or less)")
     m = tr.model
-    steps_len = min(tr.seq_len, len(train_ids) // tr.batch_size - 1)  # a stream may be shorter
+    steps_len = min(tr.seq_len, (len(train_ids) - 1) // tr.batch_size)  # a stream may be shorter
     log(f"{m.cell} language model: {m.num_layers} layer(s), hidden {m.hidden_size}, embedding "
         f"{m.embed_size}, {len(vocab)} {vocab.level} tokens, {m.num_parameters():,} parameters")
     log(f"data: {len(train_ids):,} training tokens, "
@@ -324,20 +324,22 @@ def cmd_perplexity(args):
 
 
 class _Parser(argparse.ArgumentParser):
-    def __init__(self, *a, **kw):
-        super().__init__(*a, allow_abbrev=False, **kw)  # options are matched whole (see given_options)
-
     def error(self, message):  # one line, not a usage dump
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def given_options(parser, argv):
-    """The dests of the options written out in argv (not left at their defaults)."""
+    """The dests of the options written out in argv (not left at their defaults), whole
+    or abbreviated to a unique prefix as argparse allows."""
+    flags = {flag: action.dest for action in parser._actions for flag in action.option_strings}
     given = set()
-    for action in parser._actions:
-        for flag in action.option_strings:
-            if any(a == flag or a.startswith(flag + "=") for a in argv):
-                given.add(action.dest)
+    for a in argv:
+        if not a.startswith("--"):
+            continue
+        name = a.split("=", 1)[0]
+        hits = [name] if name in flags else [f for f in flags if f.startswith(name)]
+        if len(hits) == 1:
+            given.add(flags[hits[0]])
     return given
 
 

@@ -37,7 +37,7 @@ def float_array(name, x, dtype=None):
             f"{name} must be a floating-point array (float32 or float64), got dtype {arr.dtype}")
     if dtype is None:
         dtype = arr.dtype if arr.dtype in _FLOATS else np.dtype(np.float64)
-    return np.ascontiguousarray(arr, dtype=dtype).reshape(arr.shape)  # (it makes 0-d 1-d)
+    return np.ascontiguousarray(arr, dtype=dtype)
 
 
 def check_shape(name, arr, expected, what=""):
@@ -55,15 +55,14 @@ def positive_int(name, v):
     return int(v)
 
 
-def seed_value(seed):
-    """seed for numpy's default_rng: None or an int >= 0 (or numpy's own seed objects)."""
-    if seed is None or isinstance(seed, (np.random.SeedSequence, np.random.BitGenerator)):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be None or an int >= 0, got {type(seed).__name__} {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be None or an int >= 0, got {seed}")
-    return int(seed)
+def make_rng(seed):
+    """numpy's default_rng(seed) (None, an int >= 0, ints, a SeedSequence or Generator), with
+    an error that names seed."""
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"seed must be None or an int >= 0 (or what numpy.random.default_rng "
+                        f"takes), got {type(seed).__name__} {seed!r}") from None
 
 
 def choice(name, v, options):

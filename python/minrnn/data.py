@@ -44,8 +44,8 @@ class Vocab:
         parts = list(text) if level == "char" else text.split()
         if not parts:
             raise ValueError("text is empty: no tokens to build a vocabulary from")
-        if isinstance(min_count, bool) or not isinstance(min_count, numbers.Integral) or min_count < 1:
-            raise ValueError(f"min_count must be an int >= 1, got {min_count!r}")
+        if isinstance(min_count, bool) or not isinstance(min_count, numbers.Integral) or min_count < 0:
+            raise ValueError(f"min_count must be an int >= 0, got {min_count!r}")
         counts = collections.Counter(parts)
         order = sorted(counts, key=lambda t: -counts[t])  # stable: ties keep first appearance
         order = [t for t in order if counts[t] >= min_count]

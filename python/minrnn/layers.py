@@ -3,7 +3,7 @@ PyTorch name, forward(..., train=True) keeps what backward needs, backward fills
 import numpy as np
 
 from . import _core
-from ._checks import (as_array, check_shape, float_array, float_dtype, load_params, positive_int, seed_value,
+from ._checks import (as_array, check_shape, float_array, float_dtype, load_params, make_rng, positive_int,
                       shape_str)
 
 
@@ -14,7 +14,7 @@ def int_ids(name, ids, size):
         raise TypeError(f"{name} must be an integer array, got dtype {arr.dtype}")
     if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
         raise ValueError(f"{name} contains {int(arr.max())}, expected ids in [0, {size})")
-    arr = np.ascontiguousarray(arr, dtype=np.int64).reshape(arr.shape)  # (it makes 0-d 1-d)
+    arr = np.ascontiguousarray(arr, dtype=np.int64)
     if arr.size and (arr.min() < 0 or arr.max() >= size):
         bad = arr[(arr < 0) | (arr >= size)].flat[0]
         raise ValueError(f"{name} contains {int(bad)}, expected ids in [0, {size})")
@@ -44,7 +44,7 @@ class Embedding(_Layer):
         self.num_embeddings = positive_int("num_embeddings", num_embeddings)
         self.embedding_dim = positive_int("embedding_dim", embedding_dim)
         self.dtype = float_dtype("dtype", dtype)
-        rng = np.random.default_rng(seed_value(seed))
+        rng = make_rng(seed)
         w = rng.standard_normal((self.num_embeddings, self.embedding_dim)).astype(self.dtype)
         self._params = {"weight": w}
         self.grads = {"weight": np.zeros_like(w)}
@@ -85,7 +85,7 @@ class Linear(_Layer):
         self.out_features = positive_int("out_features", out_features)
         self.bias = bool(bias)
         self.dtype = float_dtype("dtype", dtype)
-        rng = np.random.default_rng(seed_value(seed))
+        rng = make_rng(seed)
         k = 1.0 / np.sqrt(self.in_features)
         self._params = {"weight": rng.uniform(-k, k, (self.out_features, self.in_features)).astype(self.dtype)}
         if self.bias:

@@ -265,7 +265,10 @@ class LanguageModel:
 
 def perplexity_of(nll):
     """exp(nll), inf where that overflows a double (a model far worse than uniform)."""
-    return math.exp(nll) if nll < 709.0 else math.inf
+    try:
+        return math.exp(nll)
+    except OverflowError:
+        return math.inf
 
 
 def pick(logits, temperature, top_k, rng, exclude=None):

@@ -8,13 +8,14 @@ The maths of each cell is DESIGN.md §3.
 import contextlib
 import numbers
 import os
+import sys
 import threading
 import warnings
 
 import numpy as np
 
 from . import _core
-from ._checks import (check_shape, choice, float_array, float_dtype, load_params, positive_int, seed_value,
+from ._checks import (check_shape, choice, float_array, float_dtype, load_params, make_rng, positive_int,
                       shape_str)
 from .scan import MODES
 
@@ -38,6 +39,14 @@ def training_call(obj):
         yield
     finally:
         lock.release()
+
+
+def _caller_level():
+    """warnings.warn's stacklevel for the first frame outside this package."""
+    level, frame = 2, sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("minrnn"):
+        level, frame = level + 1, frame.f_back
+    return level
 
 
 def _physical_memory():
@@ -65,16 +74,16 @@ class _Recurrent:
         self.dropout = float(dropout)
         if self.dropout and self.num_layers == 1:  # as torch.nn.RNN/GRU/LSTM warn
             warnings.warn(f"dropout={self.dropout} acts between layers; with num_layers=1 it has "
-                          "no effect", UserWarning, stacklevel=3)
+                          "no effect", UserWarning, stacklevel=_caller_level())
         self.bidirectional = bool(bidirectional)
         self.dtype = float_dtype("dtype", dtype)
         self._dirs = 2 if self.bidirectional else 1
-        self._rng = np.random.default_rng(seed_value(seed))  # weights, then dropout masks
+        self._rng = make_rng(seed)  # weights, then dropout masks
         G, H = _GATES[self._cell], self.hidden_size
         k = 1.0 / np.sqrt(H)
         # weights and gradients, before any is made: a typo in a size must not run for minutes
         count = self._dirs * G * H * (self.input_size + (self.num_layers - 1) * H * self._dirs
-                                      + self.num_layers * (H + 2))
+                                      + self.num_layers * ((0 if self._minimal else H) + 2))
         need = 2 * count * self.dtype.itemsize
         if need > _physical_memory():
             raise MemoryError(f"{type(self).__name__}(input_size={self.input_size}, hidden_size={H}, "

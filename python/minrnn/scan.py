@@ -26,7 +26,7 @@ def choose(batch, steps, channels):
     one, which reads its inputs twice, is slower (measured by ``bench/compare.py``).
     """
     for name, v in (("batch", batch), ("steps", steps), ("channels", channels)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(v) or v != int(v):
             raise TypeError(f"{name} must be an int, got {type(v).__name__} {v!r}")
         if v < 0:
             raise ValueError(f"{name} must be >= 0, got {v}")
@@ -60,7 +60,9 @@ def linear(a, b, h0=None, mode="auto", out=None):
 
     mode: "sequential", "parallel" (chunked, work-efficient: each thread reduces its
     chunks of time to one pair, the pairs are scanned, each chunk is re-walked from its
-    carry) or "auto" (see :func:`choose`). All modes agree to within float rounding.
+    carry) or "auto" (see :func:`choose`). All modes agree to within float rounding
+    while the values stay finite; once h overflows, the parallel mode (which adds the same
+    terms in another order) can give NaN where the sequential one gives +-inf.
     out: an optional C-contiguous array of a's shape and the result dtype to write into
     (saves allocating, and faulting in, a new output on every call).
     Non-finite values propagate; they are not checked.

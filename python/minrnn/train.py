@@ -83,8 +83,8 @@ class Trainer:
         if len(ids) < 2:
             raise ValueError(f"evaluation data needs at least 2 tokens, got {len(ids)}")
         for name, v in (("batch_size", batch_size), ("seq_len", seq_len)):
-            if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1):
-                raise ValueError(f"{name} must be an int >= 1 or None, got {v!r}")
+            if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0):
+                raise ValueError(f"{name} must be an int >= 1, or 0 or None for the trainer's, got {v!r}")
         B = min(batch_size or self.batch_size, len(ids) - 1)
         # Inference has no BPTT limit: longer chunks, fewer calls, but logits of at most
         # 2^24 numbers at a time (a large vocabulary makes them big).
@@ -146,8 +146,8 @@ class Trainer:
         if checkpoint is not None:
             ckpt.check_writable(checkpoint)  # now, not after the first hour of training
         for name, v in (("eval_every", eval_every), ("checkpoint_every", checkpoint_every)):
-            if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1):
-                raise ValueError(f"{name} must be an int >= 1 or None, got {v!r}")
+            if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0):
+                raise ValueError(f"{name} must be an int >= 1, or 0 or None for the default, got {v!r}")
         eval_every = eval_every or max(1, steps // 10)
         checkpoint_every = checkpoint_every or eval_every
         log = log or _default_log(progress)
