@@ -1,4 +1,5 @@
 // C++ tests of the core without Python: the public API against plain loops (float64).
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -81,6 +82,27 @@ void test_gru(std::mt19937& g) {
   expect_close("recurrent_forward GRU", y, want, 1e-12);
 }
 
+// One forward and backward of a classic cell in precision F from double inputs: y, dx and
+// dW_hh, as double.
+template <class F>
+std::array<std::vector<double>, 3> forward_backward(minrnn::Cell cell, const std::vector<double>& x,
+                                                    const std::vector<double>& wi, const std::vector<double>& wh,
+                                                    const std::vector<double>& bi, const std::vector<double>& bh,
+                                                    const std::vector<double>& dy, int64_t B, int64_t T,
+                                                    int64_t D, int64_t H) {
+  auto cast = [](const std::vector<double>& v) { return std::vector<F>(v.begin(), v.end()); };
+  auto back = [](const std::vector<F>& v) { return std::vector<double>(v.begin(), v.end()); };
+  const int64_t GH = minrnn::cell_gates(cell) * H, SH = minrnn::cell_store(cell) * H;
+  auto xf = cast(x), wif = cast(wi), whf = cast(wh), bif = cast(bi), bhf = cast(bh), dyf = cast(dy);
+  std::vector<F> y(B * T * H), st(B * T * SH), dx(B * T * D), dwi(GH * D), dwh(GH * H);
+  minrnn::recurrent_forward<F>(cell, xf.data(), wif.data(), whf.data(), bif.data(), bhf.data(), nullptr,
+                               nullptr, y.data(), nullptr, nullptr, nullptr, st.data(), B, T, D, H, false);
+  minrnn::recurrent_backward<F>(cell, xf.data(), wif.data(), whf.data(), nullptr, nullptr, st.data(),
+                                y.data(), dyf.data(), nullptr, nullptr, dx.data(), dwi.data(), dwh.data(),
+                                nullptr, nullptr, nullptr, nullptr, B, T, D, H, false);
+  return {back(y), back(dx), back(dwh)};
+}
+
 // float32 against float64 for every classic cell at batches and widths that take the packed
 // step products (batch >= 3, gemm_packed.cpp) in float32 and the BLAS in float64: forward,
 // and backward's input and recurrent-weight gradients.
@@ -89,34 +111,17 @@ void test_packed_products(std::mt19937& g) {
   const int64_t T = 6, D = 7;
   for (Cell cell : {Cell::RNNTanh, Cell::LSTM, Cell::GRU, Cell::GRUResetBefore, Cell::MGU})
     for (auto [B, H] : {std::pair<int64_t, int64_t>{3, 20}, {13, 45}, {9, 160}}) {
-      const int64_t GH = minrnn::cell_gates(cell) * H, SH = minrnn::cell_store(cell) * H;
+      const int64_t GH = minrnn::cell_gates(cell) * H;
       auto x = random(g, B * T * D, -1, 1), wi = random(g, GH * D, -0.3, 0.3),
            wh = random(g, GH * H, -0.3, 0.3), bi = random(g, GH, -0.3, 0.3),
            bh = random(g, GH, -0.3, 0.3), dy = random(g, B * T * H, -1, 1);
-      auto f32 = [](const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); };
-      auto f64 = [](const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); };
-      std::vector<double> y(B * T * H), st(B * T * SH), dx(B * T * D), dwi(GH * D), dwh(GH * H);
-      minrnn::recurrent_forward<double>(cell, x.data(), wi.data(), wh.data(), bi.data(), bh.data(),
-                                        nullptr, nullptr, y.data(), nullptr, nullptr, nullptr,
-                                        st.data(), B, T, D, H, false);
-      minrnn::recurrent_backward<double>(cell, x.data(), wi.data(), wh.data(), nullptr, nullptr,
-                                         st.data(), y.data(), dy.data(), nullptr, nullptr,
-                                         dx.data(), dwi.data(), dwh.data(), nullptr, nullptr,
-                                         nullptr, nullptr, B, T, D, H, false);
-      auto xf = f32(x), wif = f32(wi), whf = f32(wh), bif = f32(bi), bhf = f32(bh), dyf = f32(dy);
-      std::vector<float> yf(B * T * H), stf(B * T * SH), dxf(B * T * D), dwif(GH * D), dwhf(GH * H);
-      minrnn::recurrent_forward<float>(cell, xf.data(), wif.data(), whf.data(), bif.data(), bhf.data(),
-                                       nullptr, nullptr, yf.data(), nullptr, nullptr, nullptr,
-                                       stf.data(), B, T, D, H, false);
-      minrnn::recurrent_backward<float>(cell, xf.data(), wif.data(), whf.data(), nullptr, nullptr,
-                                        stf.data(), yf.data(), dyf.data(), nullptr, nullptr,
-                                        dxf.data(), dwif.data(), dwhf.data(), nullptr, nullptr,
-                                        nullptr, nullptr, B, T, D, H, false);
+      const auto want = forward_backward<double>(cell, x, wi, wh, bi, bh, dy, B, T, D, H);
+      const auto got = forward_backward<float>(cell, x, wi, wh, bi, bh, dy, B, T, D, H);
       const std::string at = " cell " + std::to_string(static_cast<int>(cell)) + " B=" +
                              std::to_string(B) + " H=" + std::to_string(H);
-      expect_close(("float32 forward" + at).c_str(), f64(yf), y, 1e-5);
-      expect_close(("float32 dx" + at).c_str(), f64(dxf), dx, 1e-4);
-      expect_close(("float32 dW_hh" + at).c_str(), f64(dwhf), dwh, 1e-4);
+      expect_close(("float32 forward" + at).c_str(), got[0], want[0], 1e-5);
+      expect_close(("float32 dx" + at).c_str(), got[1], want[1], 1e-4);
+      expect_close(("float32 dW_hh" + at).c_str(), got[2], want[2], 1e-4);
     }
 }
 
