@@ -258,3 +258,21 @@ def test_cli_demo_is_deterministic(tmp_path):
 def test_cli_help(cmd):
     r = run(cmd, "--help")
     assert r.returncode == 0 and "usage: minrnn " + cmd in r.stdout
+
+
+def test_cli_bench_table(tmp_path):
+    import json
+
+    import minrnn.__main__
+    out = tmp_path / "table.json"
+    r = run("bench", "--table", "--quick", "--repeat", "1", "--threads", "1", "--json", str(out))
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(out.read_text())["rows"]
+    cells = {c for c, _, _ in mr.__main__.TABLE_CELLS}
+    layer_rows = [x for x in rows if "forward_ms" in x]
+    step_rows = [x for x in rows if "step_us" in x]
+    assert {x["cell"] for x in layer_rows} == cells == {x["cell"] for x in step_rows}
+    assert len(layer_rows) == len(cells) * len(mr.__main__.TABLE_SHAPES)
+    assert len(step_rows) == len(cells) * len(mr.__main__.TABLE_STEPS)
+    assert all(x["forward_ms"] > 0 and x["forward_backward_ms"] > 0 for x in layer_rows)
+    assert r.stdout.count("\n| ") == len(rows) + 2  # two header rows

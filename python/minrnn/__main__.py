@@ -56,10 +56,71 @@ def cmd_info(args):
     return 0
 
 
+# The fixed table of `minrnn bench --table`: every cell at these (B, T, H) (D = H), and one
+# streaming step at batch 1 at these H.
+TABLE_SHAPES = [(1, 1024, 256), (16, 512, 256), (64, 256, 512), (16, 1024, 256)]
+TABLE_STEPS = [256, 1024]
+TABLE_CELLS = [("MinGRU", "MinGRU", {}), ("MinLSTM", "MinLSTM", {}), ("MGU", "MGU", {}),
+               ("GRU", "GRU", {}), ("GRU reset-before", "GRU", {"reset_after": False}),
+               ("LSTM", "LSTM", {}), ("RNN", "RNN", {})]
+
+
+def bench_table(args):
+    """Every cell, forward, forward+backward and one step, on the fixed table of shapes, on
+    1 thread and on all of them; a Markdown table, and JSON with --json."""
+    import json
+    rng = np.random.default_rng(0)
+    shrink = 8 if args.quick else 1  # --quick: the same table at 1/8 of each size
+    threads = sorted({1, args.threads})
+    rows = []
+    print(f"minrnn {minrnn.__version__} | {cpu_model()} | {minrnn.simd_level()} | float32 | "
+          f"median of {args.repeat}\n")
+    print("| cell | B, T, H | threads | forward ms | forward+backward ms | forward tokens/s |")
+    print("|---|---|---|---|---|---|")
+    for nt in threads:
+        minrnn.set_num_threads(nt)
+        for name, cls, kw in TABLE_CELLS:
+            for B, T, H in TABLE_SHAPES:
+                T, H = max(1, T // shrink), max(1, H // shrink)
+                m = getattr(minrnn, cls)(H, H, seed=0, **kw)
+                x = rng.standard_normal((B, T, H), dtype=np.float32)
+                if not np.all(np.isfinite(m(x)[0])):
+                    raise RuntimeError(f"{name} gave a non-finite output")
+                dy = np.ones((B, T, H), np.float32)
+                t_f = median_ms(lambda: m(x), args.repeat)
+                t_fb = median_ms(lambda: train_step(m, x, dy), args.repeat)
+                rows.append({"cell": name, "B": B, "T": T, "H": H, "threads": nt, "forward_ms": t_f,
+                             "forward_backward_ms": t_fb, "tokens_per_s": B * T / t_f * 1e3})
+                print(f"| {name} | {B}, {T}, {H} | {nt} | {t_f:.2f} | {t_fb:.2f} | {B * T / t_f * 1e3:,.0f} |",
+                      flush=True)
+    print("\n| one step, B=1 | H | threads | µs |")
+    print("|---|---|---|---|")
+    for nt in threads:
+        minrnn.set_num_threads(nt)
+        for name, cls, kw in TABLE_CELLS:
+            for H in TABLE_STEPS:
+                H = max(1, H // shrink)
+                m = getattr(minrnn, cls)(H, H, seed=0, **kw)
+                x_t = rng.standard_normal(H, dtype=np.float32)
+                state = m.initial_state()
+                t = median_ms(lambda: [m.step(x_t, state) for _ in range(100)], args.repeat) * 10
+                rows.append({"cell": name, "step_H": H, "threads": nt, "step_us": t})
+                print(f"| {name} | {H} | {nt} | {t:.1f} |", flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"cpu": cpu_model(), "simd": minrnn.simd_level(), "version": minrnn.__version__,
+                       "date": time.strftime("%Y-%m-%d"), "rows": rows}, f, indent=1)
+        print(f"\nwrote {args.json}")
+    noise_note()
+    return 0
+
+
 def cmd_bench(args):
     """A quick look at speed: MinGRU/MinLSTM layers against their own input-projection GEMM,
-    the classic cells at batch 1, and the scan's two schedules. The full suite is bench/
-    (see the README)."""
+    the classic cells at batch 1, and the scan's two schedules; with --table, every cell on
+    the fixed table of shapes. The full suite with its peers is bench/ (see the README)."""
+    if args.table:
+        return bench_table(args)
     rng = np.random.default_rng(0)
     minrnn.set_num_threads(args.threads)
     rep = args.repeat
@@ -109,11 +170,15 @@ def cmd_bench(args):
         ta = median_ms(lambda: minrnn.scan.linear(a, b, mode="auto"), rep)
         pick = minrnn.scan.choose(*shape)
         print(f"{str(shape):30s} {ts:12.2f} {tp:12.2f} {ta:8.2f}  {pick}")
-    if max(_SPREADS) > 1.5:
+    noise_note()
+    return 0
+
+
+def noise_note():
+    if _SPREADS and max(_SPREADS) > 1.5:
         print(f"\nnote: some rows' median was up to {max(_SPREADS):.1f}x their fastest repeat: other work "
               "is running on this machine, so these times are not reliable (with busy cores, "
               "--threads 1 is also the faster setting)")
-    return 0
 
 
 
@@ -455,6 +520,10 @@ def build_parser():
     p.add_argument("--threads", type=_positive(int), default=minrnn.get_num_threads(), help="thread budget")
     p.add_argument("--repeat", type=_positive(int), default=5, help="timed repeats per row (median reported)")
     p.add_argument("--quick", action="store_true", help="small shapes, a few seconds")
+    p.add_argument("--table", action="store_true",
+                   help="every cell, forward, forward+backward and one step, on the fixed table of "
+                        "shapes, on 1 thread and on --threads (minutes; with --quick, 1/8 size)")
+    p.add_argument("--json", metavar="PATH", default=None, help="with --table: also write the rows here")
     p.set_defaults(fn=cmd_bench)
     return parser
 
