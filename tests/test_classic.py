@@ -399,3 +399,49 @@ def test_float32_packed_step_products_match_float64(rng, cell, threads):
             np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4, err_msg=f"dh0, B={B} H={H}")
         for k in m64.grads:
             np.testing.assert_allclose(m32.grads[k], m64.grads[k], rtol=1e-3, atol=1e-3, err_msg=k)
+
+
+@pytest.mark.parametrize("cell", ["rnn_tanh", "lstm", "gru", "gru_reset_before", "mgu"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_long_walks_match_reference_and_directional_derivatives(rng, cell, threads):
+    """Walks of 16+ steps below the packed batch (and every float64 walk) stream a copy of
+    W_hh kept in the workspace, by thread in a team (H = 160 on 2 threads): forward against
+    the reference, and backward against central differences along random directions."""
+    minrnn.set_num_threads(threads)
+    for B in (1, 2, 4):
+        m = make(cell, 24, 160)
+        x = rng.standard_normal((B, 20, 24))
+        h0, c0 = states(rng, m, B)
+        y, hn, cn = run(m, x, h0, c0, train=True)
+        wy, whn, wcn = ref.stack(m, x, h0, c0)
+        np.testing.assert_allclose(y, wy, rtol=1e-10, atol=1e-12, err_msg=f"B={B}")
+        np.testing.assert_allclose(hn, whn, rtol=1e-10, atol=1e-12)
+        dy = rng.standard_normal(y.shape)
+        dx, _ = m.backward(dy)
+        grads = {k: v.copy() for k, v in m.grads.items()}
+        params = m.state_dict()
+
+        def loss(x, params):
+            m.load_state_dict(params)
+            return float(np.sum(run(m, x, h0, c0)[0] * dy))
+
+        eps = 1e-6
+        v = rng.standard_normal(x.shape)
+        want = (loss(x + eps * v, params) - loss(x - eps * v, params)) / (2 * eps)
+        np.testing.assert_allclose(np.sum(dx * v), want, rtol=1e-6, err_msg=f"dx, B={B}")
+        for k in ("weight_hh_l0", "weight_ih_l0"):
+            v = rng.standard_normal(params[k].shape)
+            up, down = dict(params), dict(params)
+            up[k], down[k] = params[k] + eps * v, params[k] - eps * v
+            want = (loss(x, up) - loss(x, down)) / (2 * eps)
+            np.testing.assert_allclose(np.sum(grads[k] * v), want, rtol=1e-6, err_msg=f"{k}, B={B}")
+        m.load_state_dict(params)
+        # float32 takes the same copies (and the packed panels from B = 3)
+        m32 = make(cell, 24, 160, dtype=np.float32)
+        m32.load_state_dict(params)
+        y32, _, _ = run(m32, x.astype(np.float32), h0.astype(np.float32),
+                        None if c0 is None else c0.astype(np.float32), train=True)
+        np.testing.assert_allclose(y32, y, rtol=1e-4, atol=2e-5, err_msg=f"float32, B={B}")
+        dx32, _ = m32.backward(dy.astype(np.float32))
+        np.testing.assert_allclose(dx32, dx, rtol=1e-3, atol=1e-4, err_msg=f"float32 dx, B={B}")
+        np.testing.assert_allclose(m32.grads["weight_hh_l0"], grads["weight_hh_l0"], rtol=1e-3, atol=1e-3)

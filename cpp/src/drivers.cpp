@@ -9,6 +9,7 @@
 #include "blas.h"
 #include "check.h"
 #include "kernels.h"
+#include "parallel.h"
 #include "workspace.h"
 #include "minrnn/minrnn.h"
 
@@ -169,8 +170,10 @@ void minlstm_scan(const F* proj, const F* bias, const F* h0, F* y, int64_t B, in
 template <class F>
 void stream_mul_add(const F* a, const F* b, F* out, int64_t n) {
   const int nt = get_num_threads();
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-  for (int64_t i = 0; i < n; ++i) out[i] = a[i] * b[i] + b[i];
+  detail::run_threads(true, nt, [&] {
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < n; ++i) out[i] = a[i] * b[i] + b[i];
+  });
 }
 
 template <class F>

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "check.h"
+#include "parallel.h"
 #include "minrnn/minrnn.h"
 #ifdef _OPENMP
 #include <omp.h>
@@ -25,12 +26,14 @@ void embedding_forward(const int64_t* ids, const F* table, F* out, int64_t N, in
   detail::checked_product(fn, {V, E});
   check_ids(fn, ids, N, V);
   const int nt = get_num_threads();
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && N * E > 65536)
-  for (int64_t n = 0; n < N; ++n) {
-    const F* src = table + ids[n] * E;
-    F* dst = out + n * E;
-    for (int64_t e = 0; e < E; ++e) dst[e] = src[e];
-  }
+  detail::run_threads(N * E > 65536, nt, [&] {
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < N; ++n) {
+      const F* src = table + ids[n] * E;
+      F* dst = out + n * E;
+      for (int64_t e = 0; e < E; ++e) dst[e] = src[e];
+    }
+  });
 }
 
 template <class F>
@@ -42,8 +45,7 @@ void embedding_backward(const int64_t* ids, const F* dout, F* dtable, int64_t N,
   // Threads own column slices of the table, so repeated ids never race; the sum over n
   // runs in order for every column, so the result does not depend on the thread count.
   const int nt = get_num_threads();
-#pragma omp parallel num_threads(nt) if (nt > 1 && N * E > 65536)
-  {
+  detail::run_threads(N * E > 65536, nt, [&] {
 #ifdef _OPENMP
     const int t = omp_get_thread_num(), p = omp_get_num_threads();
 #else
@@ -57,7 +59,7 @@ void embedding_backward(const int64_t* ids, const F* dout, F* dtable, int64_t N,
       const F* src = dout + n * E;
       for (int64_t e = e0; e < e1; ++e) dst[e] += src[e];
     }
-  }
+  });
 }
 
 #define MINRNN_INSTANTIATE(F)                                                              \

@@ -3,6 +3,7 @@
 
 #include "blas.h"
 #include "check.h"
+#include "parallel.h"
 
 namespace minrnn {
 
@@ -19,9 +20,11 @@ void linear_forward(const F* x, const F* w, const F* bias, F* y, int64_t M, int6
   // rows: on one thread this copy was a quarter of a two-thread (2048 x 64) x (64 x 768).
   if (bias) {
     const int nt = get_num_threads();
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && M * N >= (1 << 16))
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j) y[i * N + j] = bias[j];
+    detail::run_threads(M * N >= (1 << 16), nt, [&] {
+#pragma omp for schedule(static)
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) y[i * N + j] = bias[j];
+    });
   }
   detail::gemm<F>(false, true, M, N, K, F(1), x, K, w, K, bias ? F(1) : F(0), y, N);
 }

@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "kernels.h"
+#include "parallel.h"
 #include "minrnn/minrnn.h"
 #ifdef _OPENMP
 #include <omp.h>
@@ -28,16 +29,14 @@ int64_t count_targets(const char* fn, const int64_t* t, int64_t N, int64_t V, in
 // Rows [n0, n1) of thread t of p; small problems stay on one thread.
 template <class Fn>
 void over_rows(int64_t N, int64_t V, Fn&& fn) {
-  const int nt = N * V > 32768 ? get_num_threads() : 1;
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  {
+  detail::run_threads(N * V > 32768, get_num_threads(), [&] {
 #ifdef _OPENMP
     const int t = omp_get_thread_num(), p = omp_get_num_threads();
 #else
     const int t = 0, p = 1;
 #endif
     fn(N * t / p, N * (t + 1) / p);
-  }
+  });
 }
 }  // namespace
 
@@ -91,8 +90,10 @@ template <class F>
 void mse_backward(const F* pred, const F* target, F* dpred, int64_t n, double scale) {
   const F two_s = F(2 * scale);
   const int nt = get_num_threads();
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && n > 65536)
-  for (int64_t i = 0; i < n; ++i) dpred[i] = two_s * (pred[i] - target[i]);
+  detail::run_threads(n > 65536, nt, [&] {
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < n; ++i) dpred[i] = two_s * (pred[i] - target[i]);
+  });
 }
 
 #define MINRNN_INSTANTIATE(F)                                                                  \

@@ -191,15 +191,16 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
   const bool split = !team && nt > 1 && B > 1 && B * H >= kSplitRows;
   // From kPanelBatch rows on, each thread's rows of W_hh are packed once for the walk into
   // the panels of gemm_packed; below, and for a walk too short to repay the packing, the
-  // row kernels stream W_hh from its own layout (in a team, copied once into contiguous
-  // rows by thread when the walk is long).
+  // row kernels stream W_hh from its own layout. When the walk is long, that layout is
+  // first copied into the workspace, whose huge pages keep it in L2 (workspace.cpp); in
+  // a team, the copy groups the rows by thread.
   const bool panels = std::is_same_v<F, float> && B >= kPanelBatch && T >= 4 && (team || nt == 1);
-  const bool pack = team && !panels && T >= 16;
+  const bool pack = !panels && T >= 16;
   const int team_size = team ? nt : 1;
   const int64_t abuf_size = panels ? detail::packed_rows_size(B, H) : 0;  // A packed, per thread
   // The small per-call buffers in one allocation (a streaming step makes one call per token).
   Buffers<F> buf({B * H > GH ? B * H : GH, B * GH, two_stage(cell) ? B * H : 0, lstm ? 2 * B * H : 0,
-                  store ? 0 : B * SH, pack ? B * GH : 0, team_size * abuf_size});
+                  store ? 0 : B * SH, pack && team ? B * GH : 0, team_size * abuf_size});
   F *zeros = buf[0], *hp = buf[1], *u = buf[2], *cbuf = buf[3], *hp_packed = buf[5];
   F* scratch = buf[4];  // the store row at inference
   const auto& k = detail::kernels<F>();
@@ -215,9 +216,9 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
     MINRNN_ISA::FlushDenormals ftz;
     const auto ch = team_channels(team, H);  // (not a structured binding: lambdas capture these)
     const int64_t ch0 = ch.first, ch1 = ch.second;
-    // In a team walking many steps, this thread's rows of each gate block are copied once
-    // into one contiguous matrix (at rows G * ch0 of `packed`), so that a step is one
-    // product whose output is then spread into the gate blocks of hp.
+    // Walking many steps, this thread's rows of each gate block are copied once into one
+    // contiguous matrix (at rows G * ch0 of `packed`), so that a step is one product whose
+    // output is then spread into the gate blocks of hp (outside a team: W_hh as it is).
     const int64_t w = ch1 - ch0;
     if (pack)
       for (int64_t g = 0; g < G; ++g)
@@ -240,9 +241,9 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
           return;
         }
       }
-      if (!team)
+      if (!team)  // (a copy of W_hh packed whole is W_hh itself)
         return detail::gemm<F>(false, true, B, (g1 - g0) * H, H, F(1), h_in, ld_in,
-                               w_hh + g0 * H * H, H, F(0), hp + g0 * H, GH);
+                               (pack ? packed : w_hh) + g0 * H * H, H, F(0), hp + g0 * H, GH);
       if (!pack) {
         for (int64_t g = g0; g < g1; ++g)
           detail::gemm_single<F>(false, true, B, w, H, F(1), h_in, ld_in, w_hh + (g * H + ch0) * H,
@@ -349,6 +350,14 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
   const int64_t abuf_size = panels ? detail::packed_rows_size(B, GH) : 0;  // A packed, per thread
   std::vector<F> abufs(static_cast<size_t>(team_size * abuf_size));
   F* packed = panels ? detail::workspace<F>(detail::kPackedWeights, (H + 16 * team_size) * GH) : nullptr;
+  // Below that, the row kernels stream W_hh itself; over a long walk, from a copy in the
+  // workspace's huge pages, which stays in L2 (as in forward).
+  const F* whh = w_hh;
+  if (!panels && T >= 16) {
+    F* copy = detail::workspace<F>(detail::kPackedWeights, GH * H);
+    std::memcpy(copy, w_hh, sizeof(F) * GH * H);
+    whh = copy;
+  }
   auto walk_steps = [&] {
     MINRNN_ISA::FlushDenormals ftz;
     const auto ch = team_channels(team, H);  // (not a structured binding: lambdas capture these)
@@ -409,14 +418,14 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
       if (!two_stage(cell)) {
         pass(0, sb);
 #pragma omp barrier
-        cols(dhp + t * GH, T * GH, GH, w_hh, F(1), next);  // dL/dh_{t-1} = direct + dhp W_hh
+        cols(dhp + t * GH, T * GH, GH, whh, F(1), next);  // dL/dh_{t-1} = direct + dhp W_hh
       } else {
         pass(0, sb);
 #pragma omp barrier
-        cols(dxp + t * GH + G1, T * GH, H, w_hh + G1 * H, F(0), du.data());  // du = dn_pre W_hn
+        cols(dxp + t * GH + G1, T * GH, H, whh + G1 * H, F(0), du.data());  // du = dn_pre W_hn
         pass(1, sb);
 #pragma omp barrier
-        cols(dxp + t * GH, T * GH, G1, w_hh, F(1), next);
+        cols(dxp + t * GH, T * GH, G1, whh, F(1), next);
       }
       k = 1 - k;
     }

@@ -21,6 +21,7 @@
 
 #include "isa.h"
 #include "kernels.h"
+#include "parallel.h"
 #include "minrnn/minrnn.h"
 #ifdef _OPENMP
 #include <omp.h>
@@ -146,8 +147,7 @@ void scan_run_sequential(const Op& op, int64_t nb, int64_t T, int64_t C, bool re
   const int64_t cb = min64(C, max64(64, ceil_div(ceil_div(C, want), 16) * 16));
   const int64_t nblk = ceil_div(C, cb);
   const int64_t items = nb * nblk;
-#pragma omp parallel num_threads(nt) if (nt > 1 && items > 1)
-  {
+  detail::run_threads(items > 1, nt, [&] {
     FlushDenormals ftz;
 #pragma omp for schedule(static)
     for (int64_t it = 0; it < items; ++it) {
@@ -158,7 +158,7 @@ void scan_run_sequential(const Op& op, int64_t nb, int64_t T, int64_t C, bool re
       if (hT)
         for (int64_t i = 0; i < len; ++i) hT[n * C + c0 + i] = h[i];
     }
-  }
+  });
 }
 
 // work: detail::scan_workspace(C, nt) elements.
@@ -179,8 +179,7 @@ void scan_run_parallel(const Op& op, int64_t nb, int64_t T, int64_t C, bool reve
   F* const carry = work + 2 * K * C;
   for (int64_t n = 0; n < nb; ++n) {
     for (int64_t c = 0; c < C; ++c) carry[c] = h0 ? h0[n * C + c] : F(0);
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    {
+    detail::run_threads(true, nt, [&] {
       FlushDenormals ftz;
 #ifdef _OPENMP
       const int64_t tid = omp_get_thread_num();
@@ -233,7 +232,7 @@ void scan_run_parallel(const Op& op, int64_t nb, int64_t T, int64_t C, bool reve
         // No barrier needed here: the next pass 1 touches only this thread's chunks,
         // and pass 2 reads them only after the next barrier.
       }
-    }
+    });
     if (hT)
       for (int64_t c = 0; c < C; ++c) hT[n * C + c] = carry[c];
   }

@@ -1,35 +1,59 @@
 #include "workspace.h"
 
-#include <memory>
+#include <cstdlib>
+#include <new>
 #include <stdexcept>
 
 #include "minrnn/minrnn.h"
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 namespace minrnn {
 namespace {
 constexpr int kSlots = 5;
-struct Slots {
-  std::unique_ptr<char[]> buf[kSlots];
-  size_t size[kSlots] = {};
+// Workspaces are whole, aligned 2 MiB pages that the kernel may back with huge pages. A
+// weight matrix streamed from L2 every step then sits in physically contiguous memory
+// and fills the cache's sets evenly: with 4 KiB pages scattered at random, some sets get
+// more lines than they have ways, and those lines come from L3 at every step (a GRU at
+// B=1, H=256 ran 10% faster from a huge page on one thread).
+constexpr size_t kPage = size_t(2) << 20;
+
+struct Buffer {
+  void* p = nullptr;
+  size_t size = 0;
+  void reset() { std::free(p), p = nullptr, size = 0; }
+  ~Buffer() { reset(); }
 };
-thread_local Slots slots;
+thread_local Buffer slots[kSlots];
+
+// At least `bytes` in whole pages; `size` becomes the bytes allocated.
+void* allocate(size_t bytes, size_t& size) {
+  size = (bytes + kPage - 1) / kPage * kPage;
+  if (size < bytes) throw std::bad_alloc();  // the rounding overflowed
+  void* p = std::aligned_alloc(kPage, size);
+  if (!p) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  madvise(p, size, MADV_HUGEPAGE);  // a hint: where refused, the pages stay 4 KiB
+#endif
+  return p;
+}
 }  // namespace
 
 namespace detail {
 void* workspace(int slot, size_t bytes) {
   if (slot < 0 || slot >= kSlots) throw std::logic_error("workspace slot out of range");
-  if (bytes > slots.size[slot]) {
-    slots.buf[slot].reset();  // free first: the old and new buffers need not coexist
-    slots.size[slot] = 0;
-    slots.buf[slot].reset(new char[bytes]);
-    slots.size[slot] = bytes;
+  Buffer& b = slots[slot];
+  if (bytes > b.size || !b.p) {
+    b.reset();  // free first: the old and new buffers need not coexist
+    b.p = allocate(bytes > 0 ? bytes : 1, b.size);
   }
-  return slots.buf[slot].get();
+  return b.p;
 }
 }  // namespace detail
 
 void release_workspace() {
-  for (int i = 0; i < kSlots; ++i) slots.buf[i].reset(), slots.size[i] = 0;
+  for (auto& b : slots) b.reset();
 }
 
 }  // namespace minrnn
