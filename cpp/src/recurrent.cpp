@@ -286,7 +286,9 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
         rows(G - 1, G, u, H);  // the candidate rows read all of u = gate * h
         pass(1);
       }
+      if (s + 1 < T) {  // (after the last step, the end of the region is the barrier)
 #pragma omp barrier
+      }
     }
   };
   // Outside a team the steps run on the calling thread: entering a parallel region of one
