@@ -4,7 +4,7 @@ import pytest
 
 import minrnn
 
-import reference as ref
+from minrnn import reference as ref
 
 CELLS = {
     "rnn_tanh": lambda D, H, **kw: minrnn.RNN(D, H, nonlinearity="tanh", **kw),

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import minrnn as mr
-from reference import numeric_grad
+from minrnn.reference import numeric_grad
 
 try:
     import torch

@@ -3,7 +3,7 @@ import pytest
 
 import minrnn
 
-import reference as ref
+from minrnn import reference as ref
 
 CELLS = [(minrnn.MinGRU, ref.mingru), (minrnn.MinLSTM, ref.minlstm)]
 CANDS = ["g", "identity", "tanh"]

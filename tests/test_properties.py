@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 import minrnn
 
-import reference as ref
+from minrnn import reference as ref
 
 CELLS = ["rnn_tanh", "rnn_relu", "lstm", "gru", "gru_reset_before", "mgu", "mingru", "minlstm"]
 

@@ -4,7 +4,7 @@ import pytest
 import minrnn
 from minrnn import scan
 
-import reference as ref
+from minrnn import reference as ref
 
 
 def make(rng, B, T, C, dtype=np.float64):

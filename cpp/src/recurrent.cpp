@@ -14,6 +14,7 @@
 #include "check.h"
 #include "minrnn/minrnn.h"
 #include "kernels.h"
+#include "parallel.h"
 #include "recurrent.h"
 #include "workspace.h"
 #ifdef _OPENMP
@@ -291,14 +292,7 @@ void recurrent_forward(Cell cell, const F* x, const F* w_ih, const F* w_hh, cons
       }
     }
   };
-  // Outside a team the steps run on the calling thread: entering a parallel region of one
-  // thread still costs ~0.4 us, a third of a small streaming step.
-  if (team) {
-#pragma omp parallel num_threads(nt)
-    walk_steps();
-  } else {
-    walk_steps();
-  }
+  detail::run_threads(team, nt, walk_steps);  // outside a team, on the calling thread
   const int64_t t_last = walk.t(T - 1);
   for (int64_t b = 0; b < B; ++b)
     for (int64_t c = 0; c < H; ++c) {
@@ -432,12 +426,7 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
       k = 1 - k;
     }
   };
-  if (team) {
-#pragma omp parallel num_threads(nt)
-    walk_steps();
-  } else {
-    walk_steps();
-  }
+  detail::run_threads(team, nt, walk_steps);
   const int k = static_cast<int>(T % 2);  // each step swapped the carries
   if (dh0) std::memcpy(dh0, carry.data() + k * B * H, sizeof(F) * B * H);
   if (dc0) {

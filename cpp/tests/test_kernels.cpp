@@ -11,6 +11,9 @@
 
 #include "minrnn/minrnn.h"
 #include "minrnn/model.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace {
 int failures = 0;
@@ -214,6 +217,55 @@ void test_recurrent_class(std::mt19937& g) {
   failures += refused != 5;
 }
 
+// Calls made from inside the caller's own OpenMP region (by one thread, or by every thread
+// on its own buffers) give the serial results: minrnn's worksharing and barriers bind to
+// its own team, never to the caller's, whose other threads are not in the call.
+void test_inside_caller_region(std::mt19937& g) {
+#ifdef _OPENMP
+  for (auto cell : {minrnn::CellType::GRU, minrnn::CellType::LSTM, minrnn::CellType::RNNTanh,
+                    minrnn::CellType::MGU, minrnn::CellType::MinGRU}) {
+    for (int64_t H : {16, 160}) {  // 160: a two-thread team walks the steps
+      minrnn::Recurrent r(cell, 8, H);
+      for (const auto& name : r.parameter_names()) {
+        auto v = random(g, r.parameter(name).size(), -0.3, 0.3);
+        std::vector<float> f(v.begin(), v.end());
+        r.set_parameter(name, f.data(), int64_t(f.size()));
+      }
+      const int64_t B = 2, T = 20;
+      auto xv = random(g, B * T * 8, -1, 1);
+      std::vector<float> x(xv.begin(), xv.end()), want(B * T * H), one(B * T * H), mine[2];
+      r.forward(x.data(), B, T, want.data());
+#pragma omp parallel num_threads(2)
+      {
+#pragma omp single
+        r.forward(x.data(), B, T, one.data());
+      }
+#pragma omp parallel num_threads(2)
+      {
+        std::vector<float> y(B * T * H);
+        r.forward(x.data(), B, T, y.data());
+        mine[omp_get_thread_num()] = y;
+      }
+      std::vector<double> got, ref;
+      for (const auto* y : {&one, &mine[0], &mine[1]})
+        for (size_t i = 0; i < want.size(); ++i) got.push_back(y->size() ? (*y)[i] : NAN), ref.push_back(want[i]);
+      expect_close("forward from inside the caller's OpenMP region", got, ref, 0.0);
+    }
+  }
+  // the entry points that branch around their region on small calls
+  const int64_t M = 3, K = 4, N = 5;
+  auto xv = random(g, M * K, -1, 1), wv = random(g, N * K, -1, 1), bv = random(g, N, -1, 1);
+  std::vector<float> x(xv.begin(), xv.end()), w(wv.begin(), wv.end()), b(bv.begin(), bv.end());
+  std::vector<float> want(M * N), got(2 * M * N);
+  minrnn::linear_forward<float>(x.data(), w.data(), b.data(), want.data(), M, K, N);
+#pragma omp parallel num_threads(2)
+  minrnn::linear_forward<float>(x.data(), w.data(), b.data(), got.data() + omp_get_thread_num() * M * N, M, K, N);
+  std::vector<double> g2(got.begin(), got.end()), w2;
+  for (int i = 0; i < 2; ++i) w2.insert(w2.end(), want.begin(), want.end());
+  expect_close("linear_forward from inside the caller's OpenMP region", g2, w2, 0.0);
+#endif
+}
+
 void test_errors() {
   bool threw = false;
   try {
@@ -237,6 +289,8 @@ int main() {
     test_lm_layers(g);
   }
   test_recurrent_class(g);
+  minrnn::set_num_threads(2);
+  test_inside_caller_region(g);
   test_errors();
   std::printf("%d failed\n", failures);
   return failures ? 1 : 0;

@@ -11,10 +11,13 @@
 namespace minrnn {
 
 // ---- threads: one budget shared by OpenMP and the BLAS ----
+// Every entry point may run from several threads at once, and from inside the caller's own
+// OpenMP parallel region (there it runs on the calling thread, in a team of its own).
 void set_num_threads(int n);   // n >= 1
 int get_num_threads();
 
-// Frees the workspaces this thread keeps between calls (see workspace.h).
+// Frees the workspaces this thread keeps between calls (the large per-call buffers,
+// kept so that the next call does not fault its pages in again).
 void release_workspace();
 
 // The instruction set the kernels run with: "baseline", "avx2" or "avx512" (chosen once

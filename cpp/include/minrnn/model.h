@@ -21,8 +21,8 @@ struct ModelError : std::runtime_error {
 enum class CellType { RNNTanh, RNNReLU, LSTM, GRU, GRUResetBefore, MGU, MinGRU, MinLSTM };
 
 // A stack of recurrent layers with PyTorch's parameter names and layout (as the Python
-// layers: weight_ih_l0, weight_hh_l0_reverse, ...). Immutable once built; forward and
-// step may run from several threads at once.
+// layers: weight_ih_l0, weight_hh_l0_reverse, ...). forward and step change nothing in
+// it and may run from several threads at once; set_parameter may not run beside them.
 class Recurrent {
  public:
   // candidate and scan apply to MinGRU / MinLSTM only.

@@ -1,6 +1,6 @@
-"""Plain NumPy float64 references written straight from DESIGN.md §3 and §4.
-
-Loops over time, no tricks: slow and obviously right."""
+"""Plain NumPy float64 references written straight from the equations (DESIGN.md §3, §4):
+loops over time, no tricks, slow and obviously right. The tests and the benchmarks check
+minrnn's kernels against them; nothing in minrnn itself calls them."""
 import numpy as np
 
 
@@ -174,3 +174,107 @@ def numeric_grad(f, arr, eps=1e-6):
         arr[idx] = old
         g[idx] = (lp - lm) / (2 * eps)
     return g
+
+
+def scan_residual(a, b, h, h0=None):
+    """The largest |h_t - (a_t h_{t-1} + b_t)| over (B, T, C), relative to the size of the
+    terms: checks a scan's output against its recurrence in one vectorised pass, however
+    long the sequence (a loop over millions of steps would take minutes)."""
+    a, b, h = (np.asarray(v, np.float64) for v in (a, b, h))
+    prev = np.concatenate([np.zeros_like(h[:, :1]) if h0 is None else
+                           np.asarray(h0, np.float64)[:, None], h[:, :-1]], axis=1)
+    step = a * prev
+    return float(np.max(np.abs(h - step - b) / (np.abs(step) + np.abs(b) + 1e-30)))
+
+
+def layer_gradient_gaps(layer, x, dy, rng, eps=1e-6):
+    """How far a batch-first minrnn layer's backward is from central differences of the
+    reference forward.
+
+    Runs layer.forward(x, train=True) and layer.backward(dy); then for dx and for every
+    parameter's gradient g, draws a standard normal direction v and compares sum(g * v)
+    with (L(p + eps v) - L(p - eps v)) / (2 eps), where L = sum(stack(...) * dy) in float64.
+    Returns {name: |difference| / |g|}: rounding leaves ~1e-6 in float32, a wrong
+    gradient leaves ~1."""
+    y, _ = layer.forward(x, train=True)
+    dx, _ = layer.backward(np.asarray(dy, y.dtype))
+    grads = {"x": dx, **layer.grads}
+    x64, dy = np.asarray(x, np.float64), np.asarray(dy, np.float64)
+    params = {k: np.asarray(v, np.float64) for k, v in layer.state_dict().items()}
+
+    def loss(name, step):  # L with x, or one parameter, moved by step
+        moved = dict(params)
+        if name != "x":
+            moved[name] = params[name] + step
+        return float(np.sum(_stack_with(layer, moved, x64 + step if name == "x" else x64)[0] * dy))
+
+    gaps = {}
+    for name, g in grads.items():
+        g = np.asarray(g, np.float64)
+        v = rng.standard_normal(g.shape)
+        want = (loss(name, eps * v) - loss(name, -eps * v)) / (2 * eps)
+        gaps[name] = abs(float(np.sum(g * v)) - want) / max(float(np.linalg.norm(g)), 1e-30)
+    return gaps
+
+
+def _stack_with(layer, params, x):
+    """stack() of layer's structure with other (float64) parameters."""
+    class View:
+        pass
+    view = View()
+    view.state_dict = lambda: params
+    for attr in ("_cell", "bidirectional", "num_layers", "candidate"):
+        setattr(view, attr, getattr(layer, attr, None))
+    return stack(view, x)
+
+
+def check_layer(layer, x, rng=None, grad_steps=32, name=None):
+    """What the benchmarks run before timing a layer: layer(x) against stack() in float64 at
+    x's full size, then backward against central differences (layer_gradient_gaps) on the
+    first grad_steps steps of x (0: forward only). x is batch-first. Raises AssertionError
+    naming what differs (an explicit raise: it still checks under python -O); returns the
+    forward's largest difference relative to max |y| and the largest gradient gap."""
+    name = name or type(layer).__name__
+    if not getattr(layer, "batch_first", True):
+        raise ValueError(f"check_layer takes batch-first layers; {name} has batch_first=False")
+    f32 = np.dtype(layer.dtype) == np.float32
+    y = np.asarray(layer(x)[0], np.float64)
+    want = stack(layer, x)[0]
+    err = float(np.max(np.abs(y - want), initial=0.0)) / max(1.0, float(np.max(np.abs(want), initial=0.0)))
+    tol = 1e-3 if f32 else 1e-9
+    if not err <= tol:
+        raise AssertionError(f"{name}: the forward output differs from the NumPy float64 reference by "
+                             f"{err:.3g} (relative to max |y|), more than {tol:g}")
+    gap = 0.0
+    if grad_steps:
+        rng = np.random.default_rng(0) if rng is None else rng
+        xs = np.ascontiguousarray(np.asarray(x)[:, :grad_steps])
+        gaps = layer_gradient_gaps(layer, xs, rng.standard_normal(xs.shape[:2] + y.shape[2:]), rng)
+        worst = max(gaps, key=gaps.get)
+        gap = gaps[worst]
+        tol = 1e-3 if f32 else 1e-6
+        if not gap <= tol:
+            raise AssertionError(f"{name}: the gradient of {worst} is off from central differences of "
+                                 f"the reference by {gap:.3g} (relative to its norm), more than {tol:g}")
+    return err, gap
+
+
+def check_step(layer, x_t, state, got, name=None):
+    """A layer's (or a *Cell's) one-step output `got` for x_t (B, D) and state against
+    stack() over one step. Raises AssertionError naming what differs."""
+    name = name or type(layer).__name__
+    inner = getattr(layer, "_layer", layer)  # a *Cell wraps a one-layer module
+    h0, c0 = (state if isinstance(state, tuple) else (state, None))
+    L = inner.num_layers
+    if h0 is not None:
+        h0 = np.asarray(h0, np.float64).reshape(L, -1, inner.hidden_size)
+    if c0 is not None:
+        c0 = np.asarray(c0, np.float64).reshape(L, -1, inner.hidden_size)
+    want = stack(inner, np.asarray(x_t, np.float64).reshape(-1, 1, inner.input_size), h0, c0)[0][:, 0]
+    got = np.asarray(got, np.float64).reshape(want.shape)
+    err = float(np.max(np.abs(got - want), initial=0.0)) / max(1.0, float(np.max(np.abs(want), initial=0.0)))
+    tol = 1e-4 if np.dtype(inner.dtype) == np.float32 else 1e-10
+    if not err <= tol:
+        raise AssertionError(f"{name}: one step differs from the NumPy float64 reference by {err:.3g}, "
+                             f"more than {tol:g}")
+    return err
