@@ -4,12 +4,14 @@
     python bench/compare.py --quick         # small shapes, a smoke run
     python bench/compare.py --only layer    # sections: machine layer scan classic peers jax scaling memory
 
-Every row checks its result against a reference before it is timed, reports the median
-(and min) of several runs, and states ratios measured in this same run. Peers (torch,
-minGRU-pytorch, ONNX Runtime with onnx, JAX on the CPU, the notebooks' plain NumPy loop) are
-used when
-importable and skipped with a note otherwise. Results go
-to stdout as Markdown and to bench/results/compare.{md,json}.
+Every timed row checks its result first: minrnn's outputs against the NumPy float64
+references of minrnn.reference (layers at the row's full size, and their gradients against
+central differences of the reference over the first 32 steps), torch's gradients too where
+torch is installed, and each peer's output against minrnn's. Rows report the median and
+min of several runs and ratios measured in this same run. Peers (torch, minGRU-pytorch,
+ONNX Runtime with onnx, JAX on the CPU, the notebooks' plain NumPy loop) are used when
+importable and skipped with a note otherwise. Results go to stdout as Markdown and to
+bench/results/compare.{md,json} (--out DIR); an interrupted run writes what it has.
 """
 import argparse
 import datetime
@@ -23,6 +25,7 @@ import numpy as np
 
 import minrnn
 from minrnn import _core
+from minrnn import reference as ref
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
@@ -49,11 +52,15 @@ def timeit(fn, repeat, warmup=1):
 
 
 class Report:
+    """Markdown tables (printed as they grow) and JSON rows. Notes wait for the end of
+    their section's table, so that they never split it."""
     def __init__(self):
         self.rows = []
         self.lines = []
+        self.notes = []
 
     def section(self, title, header):
+        self.end_section()
         self.lines += ["", f"### {title}", "", "| " + " | ".join(header) + " |",
                        "|" + "---|" * len(header)]
         print("\n".join(self.lines[-4:]), flush=True)
@@ -64,8 +71,29 @@ class Report:
         self.rows.append(data)
 
     def note(self, text):
-        self.lines.append(f"\n{text}")
-        print(self.lines[-1], flush=True)
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def end_section(self):
+        for text in self.notes:
+            self.lines += ["", text]
+            print(f"\n{text}", flush=True)
+        self.notes = []
+
+
+def verified(layer, x, rng, grad_steps=32, name=None):
+    """ref.check_layer (it raises if the layer is off), then a pause: the reference's NumPy
+    products wake NumPy's own BLAS threads, which must be asleep again before timing."""
+    ref.check_layer(layer, x, rng, grad_steps=grad_steps, name=name)
+    time.sleep(0.3)
+
+
+def check_close(what, got, want, rtol, atol):
+    """An explicit check (an assert would vanish under python -O)."""
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    if got.shape != want.shape or not np.allclose(got, want, rtol=rtol, atol=atol):
+        err = np.max(np.abs(got - want)) if got.shape == want.shape else f"shape {got.shape} != {want.shape}"
+        raise AssertionError(f"{what}: check failed before timing (largest difference {err})")
 
 
 def try_torch(threads):
@@ -79,7 +107,8 @@ def try_torch(threads):
 
 def machine(rep, args):
     """The machine's own limits, measured here: a large SGEMM and a fused stream."""
-    rep.section("Machine peaks (measured by this suite)", ["threads", "SGEMM GFLOP/s", "stream GB/s"])
+    rep.section("Machine peaks (measured by this suite, fastest of the runs)",
+                ["threads", "SGEMM GFLOP/s", "stream GB/s"])
     peaks = {}
     n = 1024 if args.quick else 2048
     a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
@@ -87,10 +116,15 @@ def machine(rep, args):
     x = np.ones(m, np.float32)
     y = np.ones(m, np.float32)
     out = np.empty(m, np.float32)
+    want = a.astype(np.float64) @ a.T.astype(np.float64)
     for t in args.threads:
         minrnn.set_num_threads(t)
-        tg, _ = timeit(lambda: _core.linear_forward(a, a, None), args.repeat)
-        ts, _ = timeit(lambda: _core.stream_mul_add(x, y, out), args.repeat)
+        check_close("SGEMM", _core.linear_forward(a, a, None), want, 1e-4, 1e-2)
+        _core.stream_mul_add(x, y, out)
+        check_close("stream", out, np.full(m, 2.0), 0, 0)
+        # The peaks are the fastest runs: a ceiling, which a median can overshoot.
+        tg = timeit(lambda: _core.linear_forward(a, a, None), args.repeat)[1]
+        ts = timeit(lambda: _core.stream_mul_add(x, y, out), args.repeat)[1]
         gflops = 2 * n ** 3 / tg / 1e9
         gbs = 12 * m / ts / 1e9
         peaks[t] = (gflops, gbs)
@@ -116,11 +150,8 @@ def layers(rep, args, peaks):
             x2 = x.reshape(B * T, D)
             proj = _core.linear_forward(x2, w, None)
             dproj = rng.standard_normal(proj.shape, dtype=np.float32)
-            # verify against NumPy before timing
-            y, _ = m(x)
-            want = (minrnn.scan.mingru if G == 2 else minrnn.scan.minlstm)(
-                (x2.astype(np.float64) @ w.T.astype(np.float64)).reshape(B, T, G * H), b.astype(np.float64))
-            assert np.allclose(y, want, rtol=1e-3, atol=1e-4), f"{name} result check failed"
+            verified(m, x, rng, name=name)
+            check_close("projection GEMM", proj, x2.astype(np.float64) @ w.T.astype(np.float64), 1e-4, 1e-4)
             g1, g1m = timeit(lambda: _core.linear_forward(x2, w, None), args.repeat)
             g2, g2m = timeit(lambda: _core.linear_backward(x2, w, dproj), args.repeat)
             scan_fn = _core.mingru_scan if G == 2 else _core.minlstm_scan
@@ -146,7 +177,8 @@ def layers(rep, args, peaks):
             ]
             for what, med, mn, ratio, target in rows:
                 rep.row([name, t, what, f"{med * 1e3:.2f}", f"{mn * 1e3:.2f}", ratio, target],
-                        section="layer", cell=name, threads=t, what=what, median_s=med, min_s=mn, B=B, T=T, D=D, H=H)
+                        section="layer", cell=name, threads=t, what=what, median_s=med, min_s=mn, B=B, T=T, D=D, H=H,
+                        ratio=ratio, target=target)
             if name != "MinGRU":
                 continue
             torch = try_torch(t)
@@ -167,12 +199,13 @@ def layers(rep, args, peaks):
                 yt = peer(xt).numpy()
                 ours = minrnn.MinGRU(D, H, bias=False, seed=0)
                 ours.load_state_dict({"weight_ih_l0": w})
-                assert np.allclose(ours(x)[0], yt, rtol=1e-3, atol=1e-3), "minGRU-pytorch check failed"
+                check_close("minGRU-pytorch", yt, ours(x)[0], 1e-3, 1e-3)
                 tt, ttm = timeit(lambda: peer(xt), args.repeat)
                 to, tom = timeit(lambda: ours(x), args.repeat)
-            rep.row([name, t, "minGRU-pytorch forward", f"{tt * 1e3:.2f}", f"{ttm * 1e3:.2f}",
-                     f"minrnn {tt / to:.1f}x faster", ""], section="layer", cell=name, threads=t,
-                    what="minGRU-pytorch forward", median_s=tt, min_s=ttm, ours_s=to)
+            ratio = f"minrnn {tt / to:.1f}x faster" if tt >= to else f"minrnn {to / tt:.1f}x slower"
+            rep.row([name, t, "minGRU-pytorch forward", f"{tt * 1e3:.2f}", f"{ttm * 1e3:.2f}", ratio, ""],
+                    section="layer", cell=name, threads=t, what="minGRU-pytorch forward", median_s=tt,
+                    min_s=ttm, ours_s=to, ours_min_s=tom, ratio=ratio)
 
 
 def scans(rep, args, peaks):
@@ -188,13 +221,14 @@ def scans(rep, args, peaks):
         b = rng.standard_normal(shape, dtype=np.float32)
         for t in args.threads:
             minrnn.set_num_threads(t)
-            s = minrnn.scan.linear(a, b, mode="sequential")
-            p = minrnn.scan.linear(a, b, mode="parallel")
-            assert np.allclose(s, p, rtol=1e-3, atol=1e-3), "scan check failed"
+            for mode in ("sequential", "parallel", "auto"):  # each output against its recurrence
+                gap = ref.scan_residual(a, b, minrnn.scan.linear(a, b, mode=mode))
+                if not gap <= 1e-5:
+                    raise AssertionError(f"scan.linear {mode} {shape}: h_t - (a_t h_t-1 + b_t) is off by {gap:.3g}")
             out = np.empty_like(a)  # like the stream, write into an existing array
-            ts, _ = timeit(lambda: minrnn.scan.linear(a, b, mode="sequential", out=out), args.repeat)
-            tp, _ = timeit(lambda: minrnn.scan.linear(a, b, mode="parallel", out=out), args.repeat)
-            ta, _ = timeit(lambda: minrnn.scan.linear(a, b, mode="auto", out=out), args.repeat)
+            ts, tsm = timeit(lambda: minrnn.scan.linear(a, b, mode="sequential", out=out), args.repeat)
+            tp, tpm = timeit(lambda: minrnn.scan.linear(a, b, mode="parallel", out=out), args.repeat)
+            ta, tam = timeit(lambda: minrnn.scan.linear(a, b, mode="auto", out=out), args.repeat)
             gbs = 12 * a.size / tp / 1e9
             stream = peaks.get(t, (None, None))[1]
             best = min(ts, tp)
@@ -202,13 +236,33 @@ def scans(rep, args, peaks):
                      f"{ts / tp:.2f}x faster" if tp < ts else f"{tp / ts:.2f}x slower",
                      f"{gbs:.1f} ({gbs / stream:.0%})" if stream else f"{gbs:.1f}",
                      f"{ta / best - 1:+.0%} ({minrnn.scan.choose(*shape)})"],
-                    section="scan", shape=shape, threads=t, sequential_s=ts, parallel_s=tp, auto_s=ta)
+                    section="scan", shape=shape, threads=t, sequential_s=ts, parallel_s=tp, auto_s=ta,
+                    sequential_min_s=tsm, parallel_min_s=tpm, auto_min_s=tam, parallel_gbs=gbs,
+                    auto_picks=minrnn.scan.choose(*shape))
+
+
+def check_against_torch(torch, peer, ours, x, rng, name):
+    """ours (with peer's weights) against torch: the output, and the gradients of x and of
+    every parameter for a random dL/dy."""
+    dy = rng.standard_normal(x.shape[:2] + (ours.hidden_size,), dtype=np.float32)
+    xg = torch.from_numpy(x).requires_grad_(True)
+    y_t, _ = peer(xg)
+    y_t.backward(torch.from_numpy(dy))
+    y, _ = ours.forward(x, train=True)
+    dx, _ = ours.backward(dy)
+    pairs = [("output", y, y_t.detach().numpy()), ("dx", dx, xg.grad.numpy())]
+    pairs += [(k, ours.grads[k], v.grad.numpy()) for k, v in peer.named_parameters()]
+    for what, got, want in pairs:
+        scale = max(1.0, float(np.max(np.abs(want))))
+        check_close(f"{name} {what} against torch", got, want, 1e-3, 1e-3 * scale)
+    time.sleep(0.3)
 
 
 def classic(rep, args, peaks):
     """RNN, GRU, LSTM, MGU against torch.nn.* (inference mode, and autograd for training)."""
     torch_ok = {t: try_torch(t) is not None for t in args.threads}
-    rep.section("Classic cells against torch 2.13 (same run, same threads; D = H; GFLOP/s counts the "
+    torch_name = f"torch {try_torch(args.threads[0]).__version__}" if any(torch_ok.values()) else "torch (not installed)"
+    rep.section(f"Classic cells against {torch_name} (same run, same threads; D = H; GFLOP/s counts the "
                 "matrix products, forward 2·B·T·G·H·(D+H), forward+backward 3x that)",
                 ["cell", "B, T, H", "threads", "what", "minrnn ms", "torch ms", "minrnn vs torch",
                  "minrnn GFLOP/s (% of SGEMM peak)"])
@@ -227,9 +281,9 @@ def classic(rep, args, peaks):
                 if torch is not None and name != "MGU":
                     peer = getattr(torch.nn, name)(H, H, batch_first=True)
                     ours.load_state_dict(peer.state_dict())
-                    with torch.inference_mode():
-                        want = peer(torch.from_numpy(x))[0].numpy()
-                    assert np.allclose(ours(x)[0], want, rtol=1e-3, atol=1e-4), f"{name} check failed"
+                verified(ours, x, rng, name=name)
+                if peer is not None:
+                    check_against_torch(torch, peer, ours, x, rng, name)
 
                 def fb():
                     ours.forward(x, train=True)
@@ -249,16 +303,18 @@ def classic(rep, args, peaks):
                     rows = [("forward", lambda: ours(x), pf), ("forward+backward", fb, pfb)]
                 reps = args.repeat if B * T * H <= (1 << 20) else args.repeat_slow  # small rows are noisier
                 for what, fo, fp in rows:
-                    to, _ = timeit(fo, reps)
-                    tp = timeit(fp, reps)[0] if fp else None
+                    to, tom = timeit(fo, reps)
+                    tp, tpm = timeit(fp, reps) if fp else (None, None)
                     flops = 2 * B * T * gates[name] * H * (H + H) * (3 if what != "forward" else 1)
                     gf = flops / to / 1e9
+                    pct = gf / peaks[t][0] if t in peaks else None
                     rep.row([name, f"{B}, {T}, {H}", t, what, f"{to * 1e3:.1f}",
                              f"{tp * 1e3:.1f}" if tp else "-",
                              f"{tp / to:.2f}x faster" if tp and tp >= to else (f"{to / tp:.2f}x slower" if tp else "-"),
-                             f"{gf:.1f} ({gf / peaks[t][0]:.0%})" if t in peaks else f"{gf:.1f}"],
+                             f"{gf:.1f} ({pct:.0%})" if pct else f"{gf:.1f}"],
                             section="classic", cell=name, B=B, T=T, H=H, threads=t, what=what,
-                            ours_s=to, torch_s=tp, gflops=gf)
+                            ours_s=to, ours_min_s=tom, torch_s=tp, torch_min_s=tpm, gflops=gf,
+                            fraction_of_sgemm_peak=pct, torch_over_ours=tp / to if tp else None)
     # one step from Python, B = 1
     H = 256
     x1 = rng.standard_normal((1, H), dtype=np.float32)
@@ -266,20 +322,24 @@ def classic(rep, args, peaks):
         minrnn.set_num_threads(t)
         torch = try_torch(t)
         cell = minrnn.GRUCell(H, H, seed=0)
-        h = np.zeros((1, H), np.float32)
+        h = rng.uniform(-0.5, 0.5, (1, H)).astype(np.float32)
         n = 5000
-        to = timeit(lambda: [cell(x1, h) for _ in range(n)], 5)[0] / n
         tp = None
         if torch is not None:
             pc = torch.nn.GRUCell(H, H)
             cell.load_state_dict(pc.state_dict())
             xt, ht = torch.from_numpy(x1), torch.from_numpy(h)
             with torch.inference_mode():
-                assert np.allclose(cell(x1, h), pc(xt, ht).numpy(), rtol=1e-4, atol=1e-5)
+                check_close("GRUCell against torch", cell(x1, h), pc(xt, ht).numpy(), 1e-4, 1e-5)
+        ref.check_step(cell, x1, h, cell(x1, h), name="GRUCell")
+        to = timeit(lambda: [cell(x1, h) for _ in range(n)], 5)[0] / n
+        if torch is not None:
+            with torch.inference_mode():
                 tp = timeit(lambda: [pc(xt, ht) for _ in range(n)], 5)[0] / n
         rep.row(["GRUCell", f"1, 1, {H}", t, "one step from Python", f"{to * 1e6:.1f} us",
                  f"{tp * 1e6:.1f} us" if tp else "-", f"{tp / to:.2f}x faster" if tp else "-", "-"],
-                section="classic", cell="GRUCell", threads=t, what="step", ours_s=to, torch_s=tp)
+                section="classic", cell="GRUCell", threads=t, what="step", ours_s=to, torch_s=tp,
+                torch_over_ours=tp / to if tp else None)
     if not any(torch_ok.values()):
         rep.note("torch: not installed, peers skipped (pip install torch==2.13.0)")
 
@@ -347,26 +407,27 @@ def peers(rep, args, peaks):
             for t in args.threads:
                 minrnn.set_num_threads(t)
                 ours = getattr(minrnn, name)(H, H, seed=1)
+                verified(ours, x, rng, grad_steps=0, name=name)  # then each peer against it
                 want = ours(x)[0]
                 cands = []
                 if ort is not None:
                     run = onnx_rnn(name, ours.state_dict(), H, H, t)
                     got = run(xt)[:, 0].transpose(1, 0, 2)
-                    assert np.allclose(got, want, rtol=1e-3, atol=1e-4), f"ONNX Runtime {name} check failed"
+                    check_close(f"ONNX Runtime {name}", got, want, 1e-3, 1e-4)
                     cands.append((f"ONNX Runtime {ort_version}", lambda: run(xt)))
                 if name == "GRU" and B == 1 and t == 1:
                     p = ours.state_dict()
-                    assert np.allclose(numpy_gru(p, x[0]), want[0], rtol=1e-3, atol=1e-4), "NumPy GRU check failed"
+                    check_close("NumPy GRU loop", numpy_gru(p, x[0]), want[0], 1e-3, 1e-4)
                     cands.append(("NumPy loop (notebook)", lambda: numpy_gru(p, x[0])))
                 reps = args.repeat if B * T * H <= (1 << 20) else args.repeat_slow
                 for peer, fp in cands:
-                    tp, _ = timeit(fp, reps)
+                    tp, tpm = timeit(fp, reps)
                     time.sleep(0.3)  # let any BLAS threads the peer woke go back to sleep
-                    to, _ = timeit(lambda: ours(x), reps)
+                    to, tom = timeit(lambda: ours(x), reps)
                     rep.row([name, f"{B}, {T}, {H}", t, peer, f"{to * 1e3:.1f}", f"{tp * 1e3:.1f}",
                              f"{tp / to:.2f}x faster" if tp >= to else f"{to / tp:.2f}x slower"],
                             section="peers", cell=name, B=B, T=T, H=H, threads=t, peer=peer, ours_s=to,
-                            peer_s=tp)
+                            ours_min_s=tom, peer_s=tp, peer_min_s=tpm, peer_over_ours=tp / to)
 
 
 JAX_PROBE = r"""
@@ -469,10 +530,14 @@ def jax_peer(rep, args, peaks):
                 if what == "scan.linear":
                     out = np.empty_like(a)
                     want = minrnn.scan.linear(a, b)
-                    ours = timeit(lambda: minrnn.scan.linear(a, b, out=out), args.repeat)[0]
+                    gap = ref.scan_residual(a, b, want)
+                    if not gap <= 1e-5:
+                        raise AssertionError(f"scan.linear {shape}: off its recurrence by {gap:.3g}")
+                    ours, ours_min = timeit(lambda: minrnn.scan.linear(a, b, out=out), args.repeat)
                 else:
+                    verified(layer, x, rng, grad_steps=0, name="MinGRU")
                     want = layer(x)[0]
-                    ours = timeit(lambda: layer(x), args.repeat)[0]
+                    ours, ours_min = timeit(lambda: layer(x), args.repeat)
                 r = subprocess.run([sys.executable, "-c", JAX_PROBE, path, str(t), str(args.repeat), *names],
                                    capture_output=True, text=True, timeout=1200)
                 if r.returncode:
@@ -481,13 +546,15 @@ def jax_peer(rep, args, peaks):
                 res = json.loads(r.stdout.strip().splitlines()[-1])
                 got = np.load(path + ".out.npz")
                 for n in names:
-                    assert np.allclose(got[n], want, rtol=1e-3, atol=1e-3), f"JAX {n} check failed"
+                    check_close(f"JAX {n}", got[n], want, 1e-3, 1e-3)
                 ta, tl = (res["times"][n][0] for n in names)
                 best = min(ta, tl)
                 rep.row([what, shape, t, f"{ours * 1e3:.2f}", f"{ta * 1e3:.2f}", f"{tl * 1e3:.2f}",
                          f"{best / ours:.1f}x faster" if best >= ours else f"{ours / best:.1f}x slower"],
-                        section="jax", what=what, shape=shape, threads=t, ours_s=ours, jax_assoc_s=ta,
-                        jax_scan_s=tl, jax_version=res["version"])
+                        section="jax", what=what, shape=shape, threads=t, ours_s=ours, ours_min_s=ours_min,
+                        jax_assoc_s=ta, jax_scan_s=tl, jax_assoc_min_s=res["times"][names[0]][1],
+                        jax_scan_min_s=res["times"][names[1]][1], jax_version=res["version"],
+                        faster_jax_over_ours=best / ours)
     rep.note(f"JAX {res['version']}")
 
 
@@ -519,13 +586,18 @@ def scaling(rep, args, peaks):
                     if model == "torch GRU":
                         peer = torch.nn.GRU(H, H, batch_first=True)
                         xt = torch.from_numpy(x)
+                        twin = minrnn.GRU(H, H)  # checked against the reference, then torch against it
+                        twin.load_state_dict(peer.state_dict())
+                        verified(twin, x, rng, grad_steps=0, name="GRU")
+                        with torch.inference_mode():
+                            check_close("torch GRU", peer(xt)[0].numpy(), twin(x)[0], 1e-3, 1e-4)
 
                         def fn():
                             with torch.inference_mode():
                                 peer(xt)
                     else:
                         layer = (minrnn.GRU if model == "minrnn GRU" else minrnn.MinGRU)(H, H, seed=0)
-                        assert np.all(np.isfinite(layer(x)[0]))
+                        verified(layer, x, rng, grad_steps=0, name=model)
 
                         def fn():
                             layer(x)
@@ -634,31 +706,72 @@ SECTIONS = {"layer": layers, "scan": scans, "classic": classic, "peers": peers, 
             "scaling": scaling, "memory": memory}
 
 
+def count(lo, hi=None):
+    """An argparse type: an int in [lo, hi]."""
+    def parse(text):
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an int, got {text!r}") from None
+        if v < lo or (hi is not None and v > hi):
+            raise argparse.ArgumentTypeError(f"expected an int in [{lo}, {hi or 'inf'}], got {v}")
+        return v
+    return parse
+
+
+def writable_dir(ap, path):
+    """Creates path if needed and checks that files can be written there, before any timing."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".compare-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        ap.error(f"--out {path}: cannot write there ({exc.strerror or exc})")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--repeat", type=int, default=7)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--repeat-slow", type=int, default=3, help="repeats for the large classic-cell rows")
-    ap.add_argument("--only", choices=["machine", *SECTIONS],
-                    nargs="+")
-    ap.add_argument("--out", type=pathlib.Path, default=RESULTS)
+    ap.add_argument("--threads", type=count(1, 1024), nargs="+", default=[1, 2],
+                    help="thread counts to run, each section once per count (default: 1 2)")
+    ap.add_argument("--repeat", type=count(1), default=7, help="timed runs per row; the median is reported (default 7)")
+    ap.add_argument("--repeat-slow", type=count(1), default=3,
+                    help="timed runs for the rows of more than 2^20 elements (B*T*H) (default 3)")
+    ap.add_argument("--quick", action="store_true", help="small shapes: a smoke run of every section")
+    ap.add_argument("--only", choices=["machine", *SECTIONS], nargs="+",
+                    help="run only these sections (the machine's peaks always run first)")
+    ap.add_argument("--out", type=pathlib.Path, default=RESULTS,
+                    help="directory for compare.md, compare.json and scaling.png (default bench/results)")
     args = ap.parse_args(argv)
+    writable_dir(ap, args.out)
     when = datetime.date.today().isoformat()
     head = (f"minrnn {minrnn.__version__}, {cpu_model()}, instruction set {minrnn.simd_level()}, "
             f"Python {platform.python_version()}, NumPy {np.__version__}, {when}")
-    print(head)
+    settings = {"threads": args.threads, "repeat": args.repeat, "repeat_slow": args.repeat_slow,
+                "quick": args.quick, "only": args.only, "command": " ".join(sys.argv)}
     rep = Report()
     rep.lines.append(head)
-    peaks = machine(rep, args)  # the other sections state their figures against these
-    for name, section in SECTIONS.items():
-        if args.only is None or name in args.only:
-            section(rep, args, peaks)
-    args.out.mkdir(parents=True, exist_ok=True)
+    status = 0
+    try:
+        print(head)
+        peaks = machine(rep, args)  # the other sections state their figures against these
+        for name, section in SECTIONS.items():
+            if args.only is None or name in args.only:
+                section(rep, args, peaks)
+        rep.end_section()
+    except KeyboardInterrupt:
+        rep.note("interrupted: the rows above are all this run measured")
+        rep.end_section()
+        status = 130
+    except BrokenPipeError:  # stdout closed (| head): still write the files, quietly
+        sys.stdout = open(__import__("os").devnull, "w")
+        status = 1
     (args.out / "compare.md").write_text("\n".join(rep.lines) + "\n")
-    (args.out / "compare.json").write_text(json.dumps({"header": head, "rows": rep.rows}, indent=1, default=str))
-    print(f"\nwrote {args.out / 'compare.md'} and compare.json")
-    return 0
+    (args.out / "compare.json").write_text(json.dumps({"header": head, "settings": settings, "rows": rep.rows},
+                                                      indent=1, default=str))
+    if status != 1:
+        print(f"\nwrote {args.out / 'compare.md'} and compare.json")
+    return status
 
 
 if __name__ == "__main__":

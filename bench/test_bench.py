@@ -1,7 +1,10 @@
 """pytest-benchmark suite: pytest bench/ --benchmark-only [--threads N].
 
-Each benchmark checks its result before timing. Peers (torch, minGRU-pytorch, JAX) are
-skipped when not installed; JAX keeps its own thread pool (all cores) here, so compare.py's
+Each benchmark checks its result before timing: minrnn's layers against the NumPy float64
+references of minrnn.reference (the output at full size, the gradients against central
+differences over the first 32 steps), its steps against one reference step, the scan
+against its recurrence, and each peer against minrnn with the same weights. Peers (torch,
+minGRU-pytorch, JAX) are skipped when not installed; JAX keeps its own thread pool (all cores) here, so compare.py's
 jax section, which runs it in a process per thread count, is the one to quote. Ratios between rows are what count; see compare.py for a
 single table with ratios computed in one run.
 """
@@ -9,6 +12,7 @@ import numpy as np
 import pytest
 
 import minrnn
+from minrnn import reference as ref
 
 from minrnn.__main__ import train_step  # forward(train=True), then backward
 
@@ -22,8 +26,7 @@ def test_scan(benchmark, rng, shape, mode):
     a = rng.uniform(0.5, 1.0, shape).astype(np.float32)
     b = rng.standard_normal(shape, dtype=np.float32)
     out = np.empty_like(a)
-    want = minrnn.scan.linear(a, b, mode="sequential")
-    np.testing.assert_allclose(minrnn.scan.linear(a, b, mode=mode), want, rtol=1e-3, atol=1e-3)
+    assert ref.scan_residual(a, b, minrnn.scan.linear(a, b, mode=mode)) < 1e-5
     benchmark(minrnn.scan.linear, a, b, mode=mode, out=out)
 
 
@@ -34,8 +37,7 @@ def test_layer(benchmark, rng, shape, cell, what):
     B, T, D, H = shape
     m = getattr(minrnn, cell)(D, H, seed=0)
     x = rng.standard_normal((B, T, D), dtype=np.float32)
-    y, _ = m(x)
-    assert np.all(np.isfinite(y))
+    ref.check_layer(m, x, rng, grad_steps=32 if what == "forward+backward" else 0)
     if what == "forward":
         benchmark(m, x)
     elif what == "projection GEMM":
@@ -115,7 +117,8 @@ def test_jax_mingru_forward(benchmark, rng, shape, how):
 def test_step(benchmark, rng, cell, H):
     m = getattr(minrnn, cell)(H, H, seed=0)
     x = rng.standard_normal((1, H), dtype=np.float32)
-    state = m.initial_state(batch=1)
+    state = m.step(x, m.initial_state(batch=1))[1]  # a state that is not zero
+    ref.check_step(m, x, state, m.step(x, state)[0])
     benchmark(m.step, x, state)
 
 
@@ -129,7 +132,7 @@ def test_classic(benchmark, rng, shape, cell, what):
     B, T, H = shape
     m = getattr(minrnn, cell)(H, H, seed=0)
     x = rng.standard_normal((B, T, H), dtype=np.float32)
-    assert np.all(np.isfinite(m(x)[0]))
+    ref.check_layer(m, x, rng, grad_steps=32 if what == "forward+backward" else 0)
     if what == "forward":
         benchmark(m, x)
     else:
@@ -144,6 +147,11 @@ def test_torch_classic(benchmark, rng, shape, cell, what):
     B, T, H = shape
     peer = getattr(torch.nn, cell)(H, H, batch_first=True)
     x = torch.from_numpy(rng.standard_normal((B, T, H), dtype=np.float32))
+    twin = getattr(minrnn, cell)(H, H)  # checked against the reference, then torch against it
+    twin.load_state_dict(peer.state_dict())
+    ref.check_layer(twin, x.numpy(), rng, grad_steps=0)
+    with torch.inference_mode():
+        np.testing.assert_allclose(peer(x)[0].numpy(), twin(x.numpy())[0], rtol=1e-3, atol=1e-4)
     if what == "forward":
         def run():
             with torch.inference_mode():
@@ -163,6 +171,7 @@ def test_cell_step(benchmark, rng, cell):
     m = getattr(minrnn, cell)(256, 256, seed=0)
     x = rng.standard_normal((1, 256), dtype=np.float32)
     state = m(x)
+    ref.check_step(m, x, state, m(x, state)[0] if isinstance(state, tuple) else m(x, state))
     benchmark(m, x, state)
 
 
@@ -171,6 +180,14 @@ def test_torch_cell_step(benchmark, rng, cell):
     torch = pytest.importorskip("torch")
     m = getattr(torch.nn, cell)(256, 256)
     x = torch.from_numpy(rng.standard_normal((1, 256), dtype=np.float32))
+    twin = getattr(minrnn, cell)(256, 256)
+    twin.load_state_dict(m.state_dict())
     with torch.inference_mode():
         state = m(x)
+        ours = twin(x.numpy(), tuple(s.numpy() for s in state) if isinstance(state, tuple) else state.numpy())
+        got = m(x, state)
+        ref.check_step(twin, x.numpy(), tuple(s.numpy() for s in state) if isinstance(state, tuple) else state.numpy(),
+                       got[0].numpy() if isinstance(got, tuple) else got.numpy())
+        np.testing.assert_allclose(ours[0] if isinstance(ours, tuple) else ours,
+                                   (got[0] if isinstance(got, tuple) else got).numpy(), rtol=1e-4, atol=1e-5)
         benchmark(m, x, state)

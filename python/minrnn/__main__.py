@@ -69,6 +69,7 @@ def bench_table(args):
     """Every cell, forward, forward+backward and one step, on the fixed table of shapes, on
     1 thread and on all of them; a Markdown table, and JSON with --json."""
     import json
+    from . import reference as ref
     rng = np.random.default_rng(0)
     shrink = 8 if args.quick else 1  # --quick: the same table at 1/8 of each size
     threads = sorted({1, args.threads})
@@ -84,8 +85,7 @@ def bench_table(args):
                 T, H = max(1, T // shrink), max(1, H // shrink)
                 m = getattr(minrnn, cls)(H, H, seed=0, **kw)
                 x = rng.standard_normal((B, T, H), dtype=np.float32)
-                if not np.all(np.isfinite(m(x)[0])):
-                    raise RuntimeError(f"{name} gave a non-finite output")
+                checked(ref.check_layer, m, x, rng, name=name)
                 dy = np.ones((B, T, H), np.float32)
                 t_f = median_ms(lambda: m(x), args.repeat)
                 t_fb = median_ms(lambda: train_step(m, x, dy), args.repeat)
@@ -102,23 +102,44 @@ def bench_table(args):
                 H = max(1, H // shrink)
                 m = getattr(minrnn, cls)(H, H, seed=0, **kw)
                 x_t = rng.standard_normal(H, dtype=np.float32)
-                state = m.initial_state()
+                state = m.step(x_t, m.initial_state())[1]  # a state that is not zero
+                checked(ref.check_step, m, x_t[None], state, m.step(x_t, state)[0], name=name)
                 t = median_ms(lambda: [m.step(x_t, state) for _ in range(100)], args.repeat) * 10
                 rows.append({"cell": name, "step_H": H, "threads": nt, "step_us": t})
                 print(f"| {name} | {H} | {nt} | {t:.1f} |", flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"cpu": cpu_model(), "simd": minrnn.simd_level(), "version": minrnn.__version__,
-                       "date": time.strftime("%Y-%m-%d"), "rows": rows}, f, indent=1)
+                       "date": time.strftime("%Y-%m-%d"), "repeat": args.repeat, "quick": args.quick,
+                       "rows": rows}, f, indent=1)
         print(f"\nwrote {args.json}")
     noise_note()
     return 0
 
 
+def checked(check, *args, **kw):
+    """A check of minrnn.reference before a row is timed; then a pause, for the threads of
+    NumPy's own BLAS (which the reference's products wake) to go back to sleep."""
+    try:
+        check(*args, **kw)
+    except AssertionError as exc:
+        raise RuntimeError(f"result check failed, nothing timed: {exc}") from None
+    time.sleep(0.3)
+
+
 def cmd_bench(args):
     """A quick look at speed: MinGRU/MinLSTM layers against their own input-projection GEMM,
     the classic cells at batch 1, and the scan's two schedules; with --table, every cell on
-    the fixed table of shapes. The full suite with its peers is bench/ (see the README)."""
+    the fixed table of shapes. Every row checks its result against minrnn.reference before
+    it is timed. The full suite with its peers is bench/ (see the README)."""
+    from . import reference as ref
+    if args.json and not args.table:
+        raise ValueError("--json writes the rows of --table; give both")
+    if args.json:  # refuse an unwritable path now, not after minutes of timing
+        where = os.path.dirname(os.path.abspath(args.json))
+        if os.path.isdir(args.json) or not os.path.isdir(where) or not os.access(where, os.W_OK) or (
+                os.path.exists(args.json) and not os.access(args.json, os.W_OK)):
+            raise ValueError(f"--json {args.json}: cannot write a file there")
     if args.table:
         return bench_table(args)
     rng = np.random.default_rng(0)
@@ -135,10 +156,8 @@ def cmd_bench(args):
         m = cls(D, H, seed=0)
         w = m.state_dict()["weight_ih_l0"]
         x2 = x.reshape(B * T, D)
+        checked(ref.check_layer, m, x, rng)
         t_gemm = median_ms(lambda: minrnn._core.linear_forward(x2, w, None), rep)
-        # check against NumPy before timing
-        y, _ = m(x)
-        assert np.all(np.isfinite(y))
         t_f = median_ms(lambda: m(x), rep)
         dy = np.ones((B, T, H), np.float32)
         t_fb = median_ms(lambda: train_step(m, x, dy), rep)
@@ -151,7 +170,7 @@ def cmd_bench(args):
     x = rng.standard_normal((B, T, H), dtype=np.float32)
     for cls in [minrnn.GRU, minrnn.LSTM, minrnn.MGU, minrnn.RNN]:
         m = cls(H, H, seed=0)
-        assert np.all(np.isfinite(m(x)[0]))
+        checked(ref.check_layer, m, x, rng)
         t_f = median_ms(lambda: m(x), rep)
         dy = np.ones((B, T, H), np.float32)
         t_fb = median_ms(lambda: train_step(m, x, dy), rep)
@@ -161,10 +180,11 @@ def cmd_bench(args):
     for shape in [(1, T, 1), (1, T // 4, 64)]:
         a = rng.uniform(0.5, 1.0, shape).astype(np.float32)
         b = rng.standard_normal(shape, dtype=np.float32)
-        s = minrnn.scan.linear(a, b, mode="sequential")
-        p = minrnn.scan.linear(a, b, mode="parallel")
-        err = float(np.max(np.abs(s - p)))
-        assert err < 1e-3 * max(1.0, float(np.max(np.abs(s)))), err
+        for mode in ("sequential", "parallel", "auto"):
+            gap = ref.scan_residual(a, b, minrnn.scan.linear(a, b, mode=mode))
+            if not gap <= 1e-5:
+                raise RuntimeError(f"result check failed, nothing timed: scan.linear {mode} {shape} is "
+                                   f"off its recurrence by {gap:.3g}")
         ts = median_ms(lambda: minrnn.scan.linear(a, b, mode="sequential"), rep)
         tp = median_ms(lambda: minrnn.scan.linear(a, b, mode="parallel"), rep)
         ta = median_ms(lambda: minrnn.scan.linear(a, b, mode="auto"), rep)
@@ -420,6 +440,13 @@ def _positive(kind):
     return parse
 
 
+def _threads(s):
+    n = _positive(int)(s)
+    if n > 1024:
+        raise argparse.ArgumentTypeError(f"must be at most 1024, got {n}")
+    return n
+
+
 def _fraction(s):
     try:
         v = float(s)
@@ -463,7 +490,7 @@ def _model_options(p, cell, hidden, layers, steps, lr, batch, seq_len, eval_ever
                    help="held out from the end of the text for validation (default 0.05)")
     g.add_argument("--eval-every", type=pi, default=eval_every, help="steps between reports")
     g.add_argument("--seed", type=_nonneg_int, default=0, help="random seed (default 0)")
-    g.add_argument("--threads", type=pi, default=minrnn.get_num_threads(), help="thread budget")
+    g.add_argument("--threads", type=_threads, default=minrnn.get_num_threads(), help="thread budget")
     g.add_argument("--resume", metavar="CKPT", default=None, help="continue from a checkpoint")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -505,19 +532,19 @@ def build_parser():
     p.add_argument("--temperature", type=float, default=1.0, help="0 = greedy (default 1)")
     p.add_argument("--top-k", type=_positive(int), default=None, help="sample from the k most likely")
     p.add_argument("--seed", type=_nonneg_int, default=None, help="random seed")
-    p.add_argument("--threads", type=_positive(int), default=minrnn.get_num_threads(), help="thread budget")
+    p.add_argument("--threads", type=_threads, default=minrnn.get_num_threads(), help="thread budget")
     p.set_defaults(fn=cmd_sample)
 
     p = sub.add_parser("perplexity", help="per-token perplexity of a text under a checkpoint")
     p.add_argument("checkpoint")
     p.add_argument("textfile")
-    p.add_argument("--threads", type=_positive(int), default=minrnn.get_num_threads(), help="thread budget")
+    p.add_argument("--threads", type=_threads, default=minrnn.get_num_threads(), help="thread budget")
     p.set_defaults(fn=cmd_perplexity)
 
     p = sub.add_parser("info", help="version, threads and BLAS")
     p.set_defaults(fn=cmd_info)
     p = sub.add_parser("bench", help="a quick speed check (the full suite is in bench/)")
-    p.add_argument("--threads", type=_positive(int), default=minrnn.get_num_threads(), help="thread budget")
+    p.add_argument("--threads", type=_threads, default=minrnn.get_num_threads(), help="thread budget")
     p.add_argument("--repeat", type=_positive(int), default=5, help="timed repeats per row (median reported)")
     p.add_argument("--quick", action="store_true", help="small shapes, a few seconds")
     p.add_argument("--table", action="store_true",
