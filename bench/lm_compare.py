@@ -286,25 +286,58 @@ def table(results):
     return rows
 
 
+def count(lo, hi=None):
+    """An argparse type: an int in [lo, hi]."""
+    def parse(text):
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an int, got {text!r}") from None
+        if v < lo or (hi is not None and v > hi):
+            raise argparse.ArgumentTypeError(f"expected an int in [{lo}, {hi or 'inf'}], got {v}")
+        return v
+    return parse
+
+
+def learning_rate(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (v > 0 and np.isfinite(v)):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+    return v
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cells", nargs="+", choices=["gru", "mingru"], default=["gru", "mingru"])
-    ap.add_argument("--steps", type=int, default=300)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--hidden", type=int, default=256)
-    ap.add_argument("--embed", type=int, default=64)
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--seq-len", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--chars", type=int, default=1_000_000, help="corpus size (default 1e6)")
-    ap.add_argument("--sample", type=int, default=1000, help="tokens sampled for the speed figure")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--block", type=int, default=25, help="steps per turn of the alternating trainings")
-    ap.add_argument("--quick", action="store_true", help="60 steps on 200k characters: a smoke run")
-    ap.add_argument("--out", type=pathlib.Path, default=RESULTS)
+    ap.add_argument("--steps", type=count(1), default=300, help="training steps of each library (default 300)")
+    ap.add_argument("--threads", type=count(1, 1024), default=2, help="threads of both libraries (default 2)")
+    ap.add_argument("--hidden", type=count(1), default=256, help="hidden size (default 256)")
+    ap.add_argument("--embed", type=count(1), default=64, help="embedding size (default 64)")
+    ap.add_argument("--batch", type=count(1), default=32, help="sequences per batch (default 32)")
+    ap.add_argument("--seq-len", type=count(1), default=64, help="steps of truncated BPTT (default 64)")
+    ap.add_argument("--lr", type=learning_rate, default=3e-3, help="Adam's learning rate (default 3e-3)")
+    ap.add_argument("--chars", type=count(1000), default=1_000_000, help="corpus size (default 1e6)")
+    ap.add_argument("--sample", type=count(1), default=1000,
+                    help="tokens sampled for the speed figure (default 1000; 300 with --quick)")
+    ap.add_argument("--seed", type=count(0), default=0)
+    ap.add_argument("--block", type=count(1), default=25, help="steps per turn of the alternating trainings")
+    ap.add_argument("--quick", action="store_true",
+                    help="at most 60 steps on at most 200k characters, 300 sampled tokens unless --sample")
+    ap.add_argument("--out", type=pathlib.Path, default=RESULTS, help="directory for lm_compare.{md,json}")
     args = ap.parse_args(argv)
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / ".lm-compare-write-test").write_text("")
+        (args.out / ".lm-compare-write-test").unlink()
+    except OSError as exc:
+        ap.error(f"--out {args.out}: cannot write there ({exc.strerror or exc})")
     if args.quick:
-        args.steps, args.chars, args.sample = min(args.steps, 60), min(args.chars, 200_000), 300
+        sample_given = any(a == "--sample" or a.startswith("--sample=") for a in (sys.argv[1:] if argv is None else argv))
+        args.steps, args.chars = min(args.steps, 60), min(args.chars, 200_000)
+        args.sample = args.sample if sample_given else 300
     try:
         import torch
     except ImportError:
@@ -319,6 +352,10 @@ def main(argv=None):
     text = demo_corpus(args.chars)
     vocab = minrnn.Vocab.from_text(text, level="char")
     train_ids, val_ids = split_text(vocab, text, 0.05)
+    if len(train_ids) < 2 * args.batch * (args.seq_len + 1) or len(val_ids) < args.seq_len + 1:
+        print(f"lm_compare: error: {len(text):,} characters are too few for --batch {args.batch} x "
+              f"--seq-len {args.seq_len}; give more --chars", file=sys.stderr)
+        return 2
     head = [f"minrnn {minrnn.__version__} ({minrnn.simd_level()}), torch {torch.__version__}, "
             f"NumPy {np.__version__}, Python {platform.python_version()}",
             f"{cpu_model()}, {args.threads} thread(s), {datetime.datetime.now().isoformat(timespec='seconds')}",
@@ -328,7 +365,11 @@ def main(argv=None):
             f"load average before the run: {os.getloadavg()[0]:.2f} (other processes skew the times)"]
     print("\n".join(head), flush=True)
 
-    results = [run_cell(torch, LM, MinGRU, c, vocab, train_ids, val_ids, args) for c in args.cells]
+    try:
+        results = [run_cell(torch, LM, MinGRU, c, vocab, train_ids, val_ids, args) for c in args.cells]
+    except KeyboardInterrupt:  # nothing half-measured is written
+        print("lm_compare: interrupted; nothing written", file=sys.stderr)
+        return 130
     notes = [f"speed ratio = torch train time / minrnn train time (target >= 3x); difference % = "
              f"(minrnn - torch) / torch validation loss (target within 2%). Train time excludes "
              f"evaluation; the two trainings take turns, {args.block} steps at a time. Sampling: "

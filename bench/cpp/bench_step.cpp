@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <random>
 #include <string>
 #include <vector>
@@ -17,7 +18,7 @@ double median_us(Fn&& fn, int repeat) {
   for (int i = 0; i < repeat / 10 + 10; ++i) fn();  // warm up
   std::vector<double> t;
   const int per = 50;  // calls per timing, so the clock's resolution does not matter
-  for (int r = 0; r < repeat / per; ++r) {
+  for (int r = 0; r < std::max(1, repeat / per); ++r) {
     auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < per; ++i) fn();
     t.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / per);
@@ -27,7 +28,7 @@ double median_us(Fn&& fn, int repeat) {
 }
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   const std::string cell = argc > 1 ? argv[1] : "gru";
   const int64_t H = argc > 2 ? std::atoll(argv[2]) : 256;
   const int threads = argc > 3 ? std::atoi(argv[3]) : 1;
@@ -62,4 +63,13 @@ int main(int argc, char** argv) {
   std::printf("{\"cell\": \"%s\", \"H\": %lld, \"threads\": %d, \"api_us\": %.3f, \"raw_us\": %.3f}\n",
               cell.c_str(), static_cast<long long>(H), threads, api, raw);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // a bad size or thread count: say so, no abort
+    std::fprintf(stderr, "bench_step: %s\n", e.what());
+    return 2;
+  }
 }
