@@ -40,6 +40,9 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
+SPREADS = []  # median / fastest run of every timed row
+
+
 def timeit(fn, repeat, warmup=1):
     for _ in range(warmup):
         fn()
@@ -48,6 +51,7 @@ def timeit(fn, repeat, warmup=1):
         t0 = time.perf_counter()
         fn()
         ts.append(time.perf_counter() - t0)
+    SPREADS.append(float(np.median(ts) / np.min(ts)))
     return float(np.median(ts)), float(np.min(ts))
 
 
@@ -758,6 +762,9 @@ def main(argv=None):
         for name, section in SECTIONS.items():
             if args.only is None or name in args.only:
                 section(rep, args, peaks)
+        if SPREADS and max(SPREADS) > 1.5:
+            rep.note(f"note: some rows' median was up to {max(SPREADS):.1f}x their fastest run: other "
+                     "work was running on this machine, and those rows' times and ratios are not reliable")
         rep.end_section()
     except KeyboardInterrupt:
         rep.note("interrupted: the rows above are all this run measured")
