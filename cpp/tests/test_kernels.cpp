@@ -266,15 +266,80 @@ void test_inside_caller_region(std::mt19937& g) {
 #endif
 }
 
-void test_errors() {
-  bool threw = false;
+template <class E, class Fn>
+void expect_throws(const char* what, Fn&& fn) {
+  bool ok = false;
   try {
-    minrnn::scan_forward<float>(nullptr, nullptr, nullptr, nullptr, 1, 5, 1, minrnn::ScanMode::Auto);
-  } catch (const std::invalid_argument&) {
-    threw = true;
+    fn();
+  } catch (const E&) {
+    ok = true;
+  } catch (const std::exception& e) {
+    std::printf("     %s threw something else: %s\n", what, e.what());
   }
-  std::printf("%s  null pointers refused\n", threw ? "ok  " : "FAIL");
-  failures += !threw;
+  std::printf("%s  %s\n", ok ? "ok  " : "FAIL", what);
+  failures += !ok;
+}
+
+// Null arrays, negative sizes and values outside an enum are refused before any work,
+// never read through.
+void test_errors() {
+  using minrnn::Candidate;
+  using minrnn::ScanMode;
+  using E = std::invalid_argument;
+  std::vector<float> v(1000, 0.5f);
+  float* p = v.data();
+  const int64_t ids[4] = {0, 1, 2, 1};
+  expect_throws<E>("scan_forward: null a", [&] {
+    minrnn::scan_forward<float>(nullptr, nullptr, nullptr, nullptr, 1, 5, 1, ScanMode::Auto);
+  });
+  expect_throws<E>("scan_forward: ScanMode(9)", [&] {
+    minrnn::scan_forward<float>(p, p, nullptr, p + 100, 1, 5, 1, ScanMode(9));
+  });
+  expect_throws<E>("scan_backward: ScanMode(-1)", [&] {
+    minrnn::scan_backward<float>(p, nullptr, p, p, p + 100, p + 200, nullptr, 1, 5, 1, ScanMode(-1));
+  });
+  expect_throws<E>("mingru_forward: ScanMode(9)", [&] {
+    minrnn::mingru_forward<float>(p, p, nullptr, nullptr, nullptr, p + 100, 1, 2, 3, 4, Candidate::G, ScanMode(9));
+  });
+  expect_throws<E>("minlstm_scan: Candidate(7)", [&] {
+    minrnn::minlstm_scan<float>(p, nullptr, nullptr, p + 100, 1, 2, 4, Candidate(7), ScanMode::Auto);
+  });
+  expect_throws<E>("cross_entropy_forward: null logits", [&] {
+    minrnn::cross_entropy_forward<float>(nullptr, ids, p, p, p, nullptr, 4, 3, -100, nullptr);
+  });
+  expect_throws<E>("cross_entropy_forward: null targets", [&] {
+    minrnn::cross_entropy_forward<float>(p, nullptr, p + 10, p + 20, p + 30, nullptr, 4, 3, -100, nullptr);
+  });
+  expect_throws<E>("cross_entropy_forward: null row_loss", [&] {
+    minrnn::cross_entropy_forward<float>(p, ids, nullptr, p + 20, p + 30, nullptr, 4, 3, -100, nullptr);
+  });
+  expect_throws<E>("cross_entropy_backward: null row_max", [&] {
+    minrnn::cross_entropy_backward<float>(p, ids, nullptr, p + 30, p + 40, 4, 3, -100, 1.0);
+  });
+  expect_throws<E>("embedding_forward: null table", [&] { minrnn::embedding_forward<float>(ids, nullptr, p, 4, 3, 2); });
+  expect_throws<E>("embedding_forward: null ids", [&] { minrnn::embedding_forward<float>(nullptr, p, p + 10, 4, 3, 2); });
+  expect_throws<E>("embedding_backward: null ids", [&] { minrnn::embedding_backward<float>(nullptr, p, p + 10, 4, 3, 2); });
+  expect_throws<E>("linear_backward: null dy", [&] {
+    minrnn::linear_backward<float>(p, p, nullptr, p + 100, p + 200, nullptr, 3, 4, 5);
+  });
+  expect_throws<E>("linear_backward: null x with dw", [&] {
+    minrnn::linear_backward<float>(nullptr, p, p, nullptr, p + 200, nullptr, 3, 4, 5);
+  });
+  expect_throws<E>("mse_forward: null pred", [&] { minrnn::mse_forward<float>(nullptr, p, 5); });
+  expect_throws<E>("mse_forward: n = -3", [&] { minrnn::mse_forward<float>(p, p, -3); });
+  expect_throws<E>("mse_backward: null dpred", [&] { minrnn::mse_backward<float>(p, p, nullptr, 5, 1.0); });
+  expect_throws<E>("stream_mul_add: null out", [&] { minrnn::stream_mul_add<float>(p, p, nullptr, 5); });
+
+  // what may be null: cross-entropy's row_max and log_sum, linear_backward's x without dw
+  // and w without dx
+  std::vector<float> logits = {1, 2, 3, 0, 0, 0, -1, 5, 2, 4, 4, 4}, rows(4), mx(4), ls(4);
+  const double full = minrnn::cross_entropy_forward<float>(logits.data(), ids, rows.data(), mx.data(), ls.data(),
+                                                           nullptr, 4, 3, -100, nullptr);
+  const double bare = minrnn::cross_entropy_forward<float>(logits.data(), ids, rows.data(), nullptr, nullptr,
+                                                           nullptr, 4, 3, -100, nullptr);
+  minrnn::linear_backward<float>(nullptr, p, p, p + 100, nullptr, p + 200, 3, 4, 5);
+  minrnn::linear_backward<float>(p, nullptr, p, nullptr, p + 100, nullptr, 3, 4, 5);
+  expect_close("cross_entropy_forward without row_max and log_sum", {bare}, {full}, 0.0);
 }
 }  // namespace
 
