@@ -4,9 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
+#include <new>
+#include <unistd.h>
 
+#include "check.h"
 #include "model_file.h"
 
 namespace minrnn {
@@ -45,26 +49,83 @@ void check(bool ok, const std::string& what) {
   if (!ok) throw std::invalid_argument(what);
 }
 
+// std::bad_alloc that says what did not fit.
+struct TooLarge : std::bad_alloc {
+  std::string msg;
+  explicit TooLarge(std::string m) : msg(std::move(m)) {}
+  const char* what() const noexcept override { return msg.c_str(); }
+};
+
+double physical_memory() {
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGE_SIZE)
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages > 0 && page > 0) return double(pages) * double(page);
+#endif
+  return INFINITY;
+}
+
+// a * b + c for sizes >= 0, refusing what overflows int64 (with room to count bytes).
+int64_t size_mul_add(const std::string& what, int64_t a, int64_t b, int64_t c = 0) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max() / 8;
+  if (c > kMax || (b != 0 && a > (kMax - c) / b))
+    throw std::overflow_error(what + ": the weights' size overflows int64");
+  return a * b + c;
+}
+
+// The parameters of layer l in direction d, in PyTorch's order and names: fn(slot, name,
+// shape) with slot 0..3 for weight_ih, weight_hh, bias_ih, bias_hh (the min cells have no
+// *_hh). The constructor allocates them; the loader checks a file's arrays against them.
+template <class Fn>
+void unit_parameters(CellType cell, int64_t D, int64_t H, int64_t dirs, bool bias, int64_t l, int64_t d, Fn&& fn) {
+  const int64_t GH = gates(cell) * H;
+  const std::string sfx = "_l" + std::to_string(l) + (d ? "_reverse" : "");
+  fn(0, "weight_ih" + sfx, std::vector<int64_t>{GH, l == 0 ? D : H * dirs});
+  if (!minimal(cell)) fn(1, "weight_hh" + sfx, std::vector<int64_t>{GH, H});
+  if (bias) {
+    fn(2, "bias_ih" + sfx, std::vector<int64_t>{GH});
+    if (!minimal(cell)) fn(3, "bias_hh" + sfx, std::vector<int64_t>{GH});
+  }
+}
+
 }  // namespace
 
 Recurrent::Recurrent(CellType cell, int64_t input_size, int64_t hidden_size, int64_t num_layers,
                      bool bidirectional, bool bias, Candidate candidate, ScanMode scan)
     : cell_(cell), D_(input_size), H_(hidden_size), L_(num_layers), dirs_(bidirectional ? 2 : 1),
       bias_(bias), cand_(candidate), scan_(scan) {
+  check(int(cell) >= 0 && int(cell) <= int(CellType::MinLSTM),
+        "Recurrent: cell must be one of CellType's values, got CellType(" + std::to_string(int(cell)) + ")");
+  check(int(candidate) >= 0 && int(candidate) <= 2,
+        "Recurrent: candidate must be Candidate::G, Identity or Tanh, got Candidate(" + std::to_string(int(candidate)) + ")");
+  check(int(scan) >= 0 && int(scan) <= 2,
+        "Recurrent: scan must be ScanMode::Sequential, Parallel or Auto, got ScanMode(" + std::to_string(int(scan)) + ")");
   check(D_ >= 1 && H_ >= 1 && L_ >= 1, "Recurrent: input_size, hidden_size and num_layers must be >= 1, got " +
                                             std::to_string(D_) + ", " + std::to_string(H_) + ", " + std::to_string(L_));
-  const int64_t G = gates(cell);
+  // The weights' total size before any is allocated: one that overflows, or that this
+  // machine cannot hold, is refused at once instead of after minutes of allocating.
+  const std::string sizes = "Recurrent: input_size " + std::to_string(D_) + ", hidden_size " + std::to_string(H_) +
+                            ", num_layers " + std::to_string(L_);
+  const int64_t per_row = size_mul_add(sizes, minimal(cell) ? 0 : 1, H_, bias ? (minimal(cell) ? 1 : 2) : 0);
+  const int64_t GH = size_mul_add(sizes, gates(cell), H_);
+  const int64_t first = size_mul_add(sizes, GH, size_mul_add(sizes, 1, D_, per_row));
+  const int64_t above = size_mul_add(sizes, GH, size_mul_add(sizes, H_, dirs_, per_row));
+  const int64_t total = size_mul_add(sizes, dirs_, size_mul_add(sizes, L_ - 1, above, first));
+  const int64_t count = L_ * dirs_ * (minimal(cell) ? 1 : 2) * (bias ? 2 : 1);  // <= total: no overflow
+  const double bytes = double(total) * sizeof(float) + double(count) * 256;   // 256: a name and a shape
+  if (bytes > physical_memory()) {
+    char need[64];
+    std::snprintf(need, sizeof need, "%.1f GiB", bytes / double(1 << 30));
+    throw TooLarge(sizes + ": the weights need " + need + ", more than this machine's memory");
+  }
+  names_.reserve(size_t(count)), shapes_.reserve(size_t(count)), values_.reserve(size_t(count));
+  units_.reserve(size_t(L_ * dirs_));
   for (int64_t l = 0; l < L_; ++l)
     for (int64_t d = 0; d < dirs_; ++d) {
-      const std::string sfx = "_l" + std::to_string(l) + (d ? "_reverse" : "");
-      const int64_t din = l == 0 ? D_ : H_ * dirs_;
       Unit u;
-      u.wi = add("weight_ih" + sfx, {G * H_, din});
-      if (!minimal(cell)) u.wh = add("weight_hh" + sfx, {G * H_, H_});
-      if (bias) {
-        u.bi = add("bias_ih" + sfx, {G * H_});
-        if (!minimal(cell)) u.bh = add("bias_hh" + sfx, {G * H_});
-      }
+      int* slot[] = {&u.wi, &u.wh, &u.bi, &u.bh};
+      unit_parameters(cell, D_, H_, dirs_, bias, l, d, [&](int k, const std::string& name, std::vector<int64_t> shape) {
+        *slot[k] = add(name, std::move(shape));
+      });
       units_.push_back(u);
     }
 }
@@ -108,9 +169,19 @@ const std::vector<float>& Recurrent::parameter(const std::string& name) const {
 
 void Recurrent::forward(const float* x, int64_t B, int64_t T, float* y, const float* h0,
                         const float* c0, float* hn, float* cn) const {
-  check(B >= 0 && T >= 0, "Recurrent::forward: B and T must be >= 0");
-  check((x && y) || B * T == 0, "Recurrent::forward: x and y must not be null");
-  check(!c0 || has_cell_state(), "Recurrent::forward: c0 is only for LSTM");
+  const char* fn = "Recurrent::forward";
+  check(B >= 0 && T >= 0,
+        "Recurrent::forward: B and T must be >= 0, got " + std::to_string(B) + ", " + std::to_string(T));
+  // Sizes before any buffer is allocated: B*T rows of at most max(input, output) values,
+  // which the kernels multiply in one GEMM of the 32-bit BLAS.
+  const int64_t rows = detail::checked_product(fn, {B, T});
+  detail::checked_product(fn, {rows, std::max(D_, H_ * dirs_)});
+  if (rows > std::numeric_limits<int32_t>::max())
+    throw std::overflow_error("Recurrent::forward: B * T = " + std::to_string(rows) + " rows exceed the 32-bit BLAS " +
+                              "(at most 2147483647); run the sequence in chunks, carrying hn");
+  check((x && y) || rows == 0, "Recurrent::forward: x and y must not be null");
+  check(has_cell_state() || (!c0 && !cn),
+        "Recurrent::forward: c0 and cn are for an LSTM's cell state; pass nullptr for this cell");
   const int64_t H = H_, out = H_ * dirs_;
   std::vector<float> inp, next(size_t(B * T * out)), yd(size_t(B * T * H)), xr, hlast(size_t(B * H));
   const float* in = x;
@@ -122,7 +193,7 @@ void Recurrent::forward(const float* x, int64_t B, int64_t T, float* y, const fl
       const float* h0i = h0 ? h0 + i * B * H : nullptr;
       const float* c0i = c0 ? c0 + i * B * H : nullptr;
       float* hni = hn ? hn + i * B * H : nullptr;
-      float* cni = cn && has_cell_state() ? cn + i * B * H : nullptr;
+      float* cni = cn ? cn + i * B * H : nullptr;
       if (!minimal(cell_)) {
         recurrent_forward<float>(classic(cell_), in, w(u.wi), w(u.wh), w(u.bi), w(u.bh), h0i, c0i, yd.data(),
                                  hni, cni, nullptr, nullptr, B, T, din, H, d == 1);
@@ -160,16 +231,22 @@ void Recurrent::forward(const float* x, int64_t B, int64_t T, float* y, const fl
 }
 
 void Recurrent::step(const float* x, int64_t B, float* h, float* c, float* y) const {
+  const char* fn = "Recurrent::step";
   check(dirs_ == 1, "Recurrent::step needs a unidirectional stack: the reverse direction reads the sequence from its end");
-  check(B >= 1, "Recurrent::step: B must be >= 1");
+  check(B >= 1, "Recurrent::step: B must be >= 1, got " + std::to_string(B));
+  if (B > std::numeric_limits<int32_t>::max())
+    throw std::overflow_error("Recurrent::step: B = " + std::to_string(B) +
+                              " rows exceed the 32-bit BLAS (at most 2147483647); step the batch in parts");
   check(x && h && y, "Recurrent::step: x, h and y must not be null");
-  check(!has_cell_state() || c, "Recurrent::step: an LSTM needs its cell state c");
-  const int64_t H = H_, BH = B * H;
+  check(has_cell_state() == (c != nullptr),
+        has_cell_state() ? "Recurrent::step: an LSTM needs its cell state c"
+                         : "Recurrent::step: c is an LSTM's cell state; pass nullptr for this cell");
+  const int64_t H = H_, BH = B * H, wide = std::max(D_, H);
   // Scratch of this thread, kept between calls: a streaming step allocates nothing.
   thread_local std::vector<float> buf;
-  const size_t need = size_t(B * std::max(D_, H) + 3 * BH);
+  const size_t need = size_t(detail::checked_product(fn, {B, wide + 3 * H}));
   if (buf.size() < need) buf.resize(need);
-  float *a = buf.data(), *out = a + B * std::max(D_, H), *hn = out + BH, *cn = hn + BH;
+  float *a = buf.data(), *out = a + B * wide, *hn = out + BH, *cn = hn + BH;
   std::copy(x, x + B * D_, a);
   int64_t din = D_;
   for (int64_t l = 0; l < L_; ++l) {
@@ -356,8 +433,10 @@ LanguageModel::State LanguageModel::initial_state() const {
 void LanguageModel::feed(const int64_t* ids, int64_t n, State& state, float* logits) const {
   check(ids && n >= 1 && logits, "LanguageModel::feed: needs at least one id and a logits buffer");
   check(int64_t(state.h.size()) == rnn_.state_size(1) &&
-            (!rnn_.has_cell_state() || state.c.size() == state.h.size()),
-        "LanguageModel::feed: the state does not fit this model (use initial_state())");
+            state.c.size() == (rnn_.has_cell_state() ? state.h.size() : 0),
+        "LanguageModel::feed: the state does not fit this model: h has " + std::to_string(state.h.size()) +
+            " values and c " + std::to_string(state.c.size()) + ", expected " + std::to_string(rnn_.state_size(1)) +
+            " and " + std::to_string(rnn_.has_cell_state() ? rnn_.state_size(1) : 0) + " (use initial_state())");
   for (int64_t i = 0; i < n; ++i)
     check(ids[i] >= 0 && ids[i] < V_, "LanguageModel::feed: id " + std::to_string(ids[i]) +
                                           " is outside [0, " + std::to_string(V_) + ")");

@@ -266,13 +266,15 @@ void test_inside_caller_region(std::mt19937& g) {
 #endif
 }
 
+// fn() throws E, whose message holds `says` if given.
 template <class E, class Fn>
-void expect_throws(const char* what, Fn&& fn) {
+void expect_throws(const char* what, Fn&& fn, const char* says = nullptr) {
   bool ok = false;
   try {
     fn();
-  } catch (const E&) {
-    ok = true;
+  } catch (const E& e) {
+    ok = !says || std::string(e.what()).find(says) != std::string::npos;
+    if (!ok) std::printf("     %s said: %s\n", what, e.what());
   } catch (const std::exception& e) {
     std::printf("     %s threw something else: %s\n", what, e.what());
   }
@@ -341,6 +343,39 @@ void test_errors() {
   minrnn::linear_backward<float>(p, nullptr, p, nullptr, p + 100, nullptr, 3, 4, 5);
   expect_close("cross_entropy_forward without row_max and log_sum", {bare}, {full}, 0.0);
 }
+// The Recurrent class refuses what it cannot run before it allocates or reads anything:
+// values outside an enum, sizes that overflow or cannot fit, a cell state for a cell
+// without one.
+void test_recurrent_arguments() {
+  using minrnn::CellType;
+  using minrnn::Recurrent;
+  using E = std::invalid_argument;
+  using O = std::overflow_error;
+  std::vector<float> v(1000, 0.5f);
+  float* p = v.data();
+  expect_throws<E>("Recurrent: CellType(99)", [&] { Recurrent r(CellType(99), 3, 4); });
+  expect_throws<E>("Recurrent: Candidate(7)", [&] {
+    Recurrent r(CellType::MinGRU, 3, 4, 1, false, true, minrnn::Candidate(7));
+  });
+  expect_throws<E>("Recurrent: ScanMode(9)", [&] {
+    Recurrent r(CellType::MinLSTM, 3, 4, 1, false, true, minrnn::Candidate::G, minrnn::ScanMode(9));
+  });
+  expect_throws<O>("Recurrent: hidden_size 2^62", [&] { Recurrent r(CellType::GRU, 4, int64_t(1) << 62); });
+  expect_throws<O>("Recurrent: input_size 2^62", [&] { Recurrent r(CellType::GRU, int64_t(1) << 62, 4); });
+  expect_throws<std::bad_alloc>(
+      "Recurrent: 2^40 layers (more than any machine's memory)",
+      [&] { Recurrent r(CellType::GRU, 4, 4, int64_t(1) << 40); }, "num_layers 1099511627776: the weights need");
+  Recurrent gru(CellType::GRU, 3, 4);
+  expect_throws<O>("Recurrent::forward: B = T = 2^31", [&] { gru.forward(p, int64_t(1) << 31, int64_t(1) << 31, p); });
+  expect_throws<O>("Recurrent::forward: B = 2^33", [&] { gru.forward(p, int64_t(1) << 33, 1, p); });
+  expect_throws<O>("Recurrent::step: B = 2^40", [&] { gru.step(p, int64_t(1) << 40, p, nullptr, p); });
+  expect_throws<O>("Recurrent::step: B = 2^62", [&] { gru.step(p, int64_t(1) << 62, p, nullptr, p); });
+  expect_throws<E>("Recurrent::forward: cn for a GRU", [&] {
+    gru.forward(p, 1, 2, p + 100, nullptr, nullptr, p + 200, p + 300);
+  });
+  expect_throws<E>("Recurrent::step: c for a GRU", [&] { gru.step(p, 1, p + 100, p + 300, p + 200); });
+}
+
 }  // namespace
 
 int main() {
@@ -357,6 +392,7 @@ int main() {
   minrnn::set_num_threads(2);
   test_inside_caller_region(g);
   test_errors();
+  test_recurrent_arguments();
   std::printf("%d failed\n", failures);
   return failures ? 1 : 0;
 }

@@ -2,6 +2,11 @@
 // or loaded from the files the Python package writes (layer.save, LanguageModel.save,
 // Trainer.save). float32, batch-first, inference only (forward over a sequence and one
 // step at a time with a caller-owned state). The file format is in the README.
+//
+// Errors are exceptions: std::invalid_argument for a bad argument (null where an array is
+// needed, a size below 1, a value outside its enum), std::overflow_error for sizes whose
+// element count overflows int64 or whose B * T rows exceed the 32-bit BLAS, std::bad_alloc
+// when memory runs out, ModelError for a file that cannot be loaded.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -25,7 +30,10 @@ enum class CellType { RNNTanh, RNNReLU, LSTM, GRU, GRUResetBefore, MGU, MinGRU, 
 // it and may run from several threads at once; set_parameter may not run beside them.
 class Recurrent {
  public:
-  // candidate and scan apply to MinGRU / MinLSTM only.
+  // candidate and scan apply to MinGRU / MinLSTM only. The weights start at zero. Throws
+  // std::invalid_argument for a size below 1 or a cell, candidate or scan outside its enum,
+  // std::overflow_error if the weights' element count overflows int64, std::bad_alloc if
+  // they do not fit in this machine's memory (checked before anything is allocated).
   Recurrent(CellType cell, int64_t input_size, int64_t hidden_size, int64_t num_layers = 1,
             bool bidirectional = false, bool bias = true, Candidate candidate = Candidate::G,
             ScanMode scan = ScanMode::Auto);
@@ -47,11 +55,15 @@ class Recurrent {
   const std::vector<float>& parameter(const std::string& name) const;
 
   // x (B, T, input_size) -> y (B, T, output_size). h0, c0: (layers * dirs, B, H) or null
-  // for zeros; hn, cn receive the final states (may be null). c0/cn only for LSTM.
+  // for zeros; hn, cn receive the final states (may be null). c0 and cn are an LSTM's cell
+  // state: non-null for another cell is an std::invalid_argument. B * T above 2^31 - 1 is
+  // an std::overflow_error (the BLAS takes 32-bit sizes): run a longer sequence in chunks,
+  // carrying hn and cn.
   void forward(const float* x, int64_t B, int64_t T, float* y, const float* h0 = nullptr,
                const float* c0 = nullptr, float* hn = nullptr, float* cn = nullptr) const;
   // One time step of a unidirectional stack: x (B, input_size) -> y (B, H); h (and c for
-  // LSTM), (layers, B, H), are read and updated in place.
+  // an LSTM; null for any other cell), (layers, B, H), are read and updated in place.
+  // B above 2^31 - 1 is an std::overflow_error.
   void step(const float* x, int64_t B, float* h, float* c, float* y) const;
 
  private:
@@ -98,7 +110,8 @@ class LanguageModel {
   };
   State initial_state() const;
   // Feeds ids (n >= 1) one sequence after state (updated) and writes the logits (V) that
-  // predict the token after the last one.
+  // predict the token after the last one. A state that is not initial_state()'s shape (c
+  // not empty for a cell other than LSTM included) is an std::invalid_argument.
   void feed(const int64_t* ids, int64_t n, State& state, float* logits) const;
   // n tokens drawn after prime (at least one id), as the Python sample_ids: temperature 0
   // is greedy, top_k <= 0 means all tokens, never the unknown token (id 0) of a model with
