@@ -158,8 +158,11 @@ void Recurrent::set_parameter(const std::string& name, const float* data, int64_
                                         shape_str(shapes_[size_t(i)]) + " (" + std::to_string(p.size()) +
                                         " values), got " + std::to_string(count));
   check(data != nullptr || count == 0, "Recurrent: data for '" + name + "' is null");
-  for (int64_t k = 0; k < count; ++k)
-    check(std::isfinite(data[k]), "Recurrent: parameter '" + name + "' contains non-finite values");
+  // The message is built only on failure (built for every value, it held a load to 64 MB/s).
+  const float* bad = std::find_if(data, data + count, [](float v) { return !std::isfinite(v); });
+  if (bad != data + count)
+    throw std::invalid_argument("Recurrent: parameter '" + name + "' contains non-finite values (" +
+                                std::to_string(*bad) + " at index " + std::to_string(bad - data) + ")");
   std::copy(data, data + count, p.begin());
 }
 

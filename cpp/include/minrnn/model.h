@@ -50,7 +50,8 @@ class Recurrent {
 
   std::vector<std::string> parameter_names() const;
   std::vector<int64_t> parameter_shape(const std::string& name) const;  // throws if unknown
-  // Copies count floats into the named parameter; the count must match its shape.
+  // Copies count floats into the named parameter; std::invalid_argument for an unknown
+  // name, a count that does not match its shape, or a value that is not finite.
   void set_parameter(const std::string& name, const float* data, int64_t count);
   const std::vector<float>& parameter(const std::string& name) const;
 
