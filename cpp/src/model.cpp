@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "model_file.h"
+#include "workspace.h"
 
 namespace minrnn {
 namespace {
@@ -245,11 +246,10 @@ void Recurrent::step(const float* x, int64_t B, float* h, float* c, float* y) co
         has_cell_state() ? "Recurrent::step: an LSTM needs its cell state c"
                          : "Recurrent::step: c is an LSTM's cell state; pass nullptr for this cell");
   const int64_t H = H_, BH = B * H, wide = std::max(D_, H);
-  // Scratch of this thread, kept between calls: a streaming step allocates nothing.
-  thread_local std::vector<float> buf;
-  const size_t need = size_t(detail::checked_product(fn, {B, wide + 3 * H}));
-  if (buf.size() < need) buf.resize(need);
-  float *a = buf.data(), *out = a + B * wide, *hn = out + BH, *cn = hn + BH;
+  // Scratch of this thread, kept between calls (a streaming step allocates nothing) and
+  // freed by release_workspace().
+  float* a = detail::workspace<float>(detail::kStep, detail::checked_product(fn, {B, wide + 3 * H}));
+  float *out = a + B * wide, *hn = out + BH, *cn = hn + BH;
   std::copy(x, x + B * D_, a);
   int64_t din = D_;
   for (int64_t l = 0; l < L_; ++l) {

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <random>
@@ -402,6 +404,32 @@ void test_set_parameter() {
   failures += !named;
 }
 
+// release_workspace() frees what Recurrent::step keeps for the next step too.
+void test_release_step_scratch() {
+#if defined(__linux__) && !defined(__SANITIZE_ADDRESS__)  // ASan holds freed memory back
+  const char* preload = std::getenv("LD_PRELOAD");
+  if (preload && std::strstr(preload, "vgpreload")) return;  // and so does valgrind
+  auto rss_mb = [] {
+    std::ifstream in("/proc/self/statm");
+    long size = 0, resident = 0;
+    in >> size >> resident;
+    return double(resident) * 4096 / (1 << 20);
+  };
+  minrnn::Recurrent r(minrnn::CellType::RNNTanh, 1, 8);
+  const int64_t B = 1 << 19;  // the step's scratch: B * (1 + 3 * 8) floats, 50 MB
+  std::vector<float> x(B, 0.5f), h(B * 8, 0.0f), y(B * 8, 0.0f);
+  minrnn::release_workspace();
+  const double before = rss_mb();
+  r.step(x.data(), B, h.data(), nullptr, y.data());
+  const double during = rss_mb();
+  minrnn::release_workspace();
+  const double after = rss_mb();
+  const bool ok = during - before > 40 && after - before < 8;
+  std::printf("%s  release_workspace frees the step's scratch (resident %.0f MB, %.0f during the step, %.0f after)\n",
+              ok ? "ok  " : "FAIL", before, during, after);
+  failures += !ok;
+#endif
+}
 }  // namespace
 
 int main() {
@@ -420,6 +448,7 @@ int main() {
   test_errors();
   test_recurrent_arguments();
   test_set_parameter();
+  test_release_step_scratch();
   std::printf("%d failed\n", failures);
   return failures ? 1 : 0;
 }

@@ -19,7 +19,7 @@ void set_num_threads(int n);   // n >= 1
 int get_num_threads();
 
 // Frees the workspaces this thread keeps between calls (the large per-call buffers,
-// kept so that the next call does not fault its pages in again).
+// kept so that the next call does not fault its pages in again; Recurrent::step's too).
 void release_workspace();
 
 // The instruction set the kernels run with: "baseline", "avx2" or "avx512" (chosen once

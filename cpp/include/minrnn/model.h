@@ -64,7 +64,8 @@ class Recurrent {
                const float* c0 = nullptr, float* hn = nullptr, float* cn = nullptr) const;
   // One time step of a unidirectional stack: x (B, input_size) -> y (B, H); h (and c for
   // an LSTM; null for any other cell), (layers, B, H), are read and updated in place.
-  // B above 2^31 - 1 is an std::overflow_error.
+  // The scratch it needs stays with the calling thread for the next step, until
+  // release_workspace() (minrnn.h). B above 2^31 - 1 is an std::overflow_error.
   void step(const float* x, int64_t B, float* h, float* c, float* y) const;
 
  private:
