@@ -6,7 +6,7 @@
 // Errors are exceptions: std::invalid_argument for a bad argument (null where an array is
 // needed, a size below 1, a value outside its enum), std::overflow_error for sizes whose
 // element count overflows int64 or whose B * T rows exceed the 32-bit BLAS, std::bad_alloc
-// when memory runs out, ModelError for a file that cannot be loaded.
+// when memory runs out, ModelError for any failure while loading a file.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -88,13 +88,17 @@ class Recurrent {
 };
 
 // A layer written by the Python package's layer.save(path) (GRU, LSTM, RNN, MGU, MinGRU,
-// MinLSTM). Throws ModelError.
+// MinLSTM). Throws ModelError naming the file for anything that goes wrong, running out of
+// memory included. The file is checked by the rules of Python's reader (minrnn.load_layer:
+// configuration keys, the arrays meta lists, shapes), and the sizes its configuration
+// gives are checked against the arrays it holds before anything is allocated.
 Recurrent load_recurrent(const std::string& path);
 
 // Embedding -> Recurrent -> Linear head, as minrnn.LanguageModel, with its vocabulary.
 class LanguageModel {
  public:
-  // A model written by LanguageModel.save or Trainer.save. Throws ModelError.
+  // A model written by LanguageModel.save or Trainer.save. Throws ModelError as
+  // load_recurrent does; the vocabulary is checked as minrnn.Vocab checks it.
   static LanguageModel load(const std::string& path);
 
   int64_t vocab_size() const { return V_; }
