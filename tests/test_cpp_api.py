@@ -84,9 +84,13 @@ def test_generate_arguments(bin_dir, tmp_path):
     assert r.stdout.decode().rstrip("\n") == m.sample("the ", 100, seed=2)
     for opt, value in [("--temperature", "-1"), ("--temperature", "nan"), ("--temperature", "inf"),
                        ("--top-k", "-1"), ("--threads", "-1"), ("-n", "-2"), ("--seed", "-1"),
-                       ("--seed", " -1")]:
+                       ("--seed", " -1"), ("--seed", str(2**64)), ("--seed", "1__0"), ("--seed", "0x10")]:
         r = run(bin_dir / "generate", path, opt, value)
         assert r.returncode == 2 and f"bad value {value} for {opt}".encode() in r.stderr, (opt, value)
+    # seeds as Python's int() reads them, up to 2**64 - 1 (the sampler refuses larger ones)
+    for value in [str(2**64 - 1), " +1_000 ", "-0"]:
+        r = run(bin_dir / "generate", path, "--prime", "the ", "-n", 30, "--seed", value)
+        assert r.returncode == 0 and r.stdout.decode().rstrip("\n") == m.sample("the ", 30, seed=int(value)), value
     r = run(bin_dir / "generate", path, "--prime", "the ", "-n", 30, "--top-k", 0, "--threads", 0,
             "--seed", 2)  # 0: all tokens, the default thread count
     assert r.returncode == 0 and r.stdout.decode().rstrip("\n") == m.sample("the ", 30, seed=2)
