@@ -55,11 +55,12 @@ class Recurrent {
   void set_parameter(const std::string& name, const float* data, int64_t count);
   const std::vector<float>& parameter(const std::string& name) const;
 
-  // x (B, T, input_size) -> y (B, T, output_size). h0, c0: (layers * dirs, B, H) or null
-  // for zeros; hn, cn receive the final states (may be null). c0 and cn are an LSTM's cell
-  // state: non-null for another cell is an std::invalid_argument. B * T above 2^31 - 1 is
-  // an std::overflow_error (the BLAS takes 32-bit sizes): run a longer sequence in chunks,
-  // carrying hn and cn.
+  // x (B, T, input_size) -> y (B, T, output_size), always batch-first: a layer saved from
+  // Python with batch_first=False loads all the same (that setting is only the layout of
+  // the Python call). h0, c0: (layers * dirs, B, H) or null for zeros; hn, cn receive the
+  // final states (may be null). c0 and cn are an LSTM's cell state: non-null for another
+  // cell is an std::invalid_argument. B * T above 2^31 - 1 is an std::overflow_error (the
+  // BLAS takes 32-bit sizes): run a longer sequence in chunks, carrying hn and cn.
   void forward(const float* x, int64_t B, int64_t T, float* y, const float* h0 = nullptr,
                const float* c0 = nullptr, float* hn = nullptr, float* cn = nullptr) const;
   // One time step of a unidirectional stack: x (B, input_size) -> y (B, H); h (and c for
