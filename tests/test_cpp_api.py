@@ -84,9 +84,13 @@ def test_generate_arguments(bin_dir, tmp_path):
     assert r.stdout.decode().rstrip("\n") == m.sample("the ", 100, seed=2)
     for opt, value in [("--temperature", "-1"), ("--temperature", "nan"), ("--temperature", "inf"),
                        ("--top-k", "-1"), ("--threads", "-1"), ("-n", "-2"), ("--seed", "-1"),
-                       ("--seed", " -1")]:
+                       ("--seed", " -1"), ("--seed", str(2**64)), ("--seed", "1__0"), ("--seed", "0x10")]:
         r = run(bin_dir / "generate", path, opt, value)
         assert r.returncode == 2 and f"bad value {value} for {opt}".encode() in r.stderr, (opt, value)
+    # seeds as Python's int() reads them, up to 2**64 - 1 (the sampler refuses larger ones)
+    for value in [str(2**64 - 1), " +1_000 ", "-0"]:
+        r = run(bin_dir / "generate", path, "--prime", "the ", "-n", 30, "--seed", value)
+        assert r.returncode == 0 and r.stdout.decode().rstrip("\n") == m.sample("the ", 30, seed=int(value)), value
     r = run(bin_dir / "generate", path, "--prime", "the ", "-n", 30, "--top-k", 0, "--threads", 0,
             "--seed", 2)  # 0: all tokens, the default thread count
     assert r.returncode == 0 and r.stdout.decode().rstrip("\n") == m.sample("the ", 30, seed=2)
@@ -148,3 +152,72 @@ def test_mismatched_shape_is_refused(bin_dir, tmp_path):
         np.savez(f, **z)
     r = run(bin_dir / "gru_stream", bad, stdin=b"")
     assert r.returncode == 1 and b"weight_hh_l0' has shape (9, 4), expected (9, 3)" in r.stderr
+
+
+def _edit(src, dst, meta_edit=None, extra=None, listed=True):
+    """A copy of checkpoint src with its meta changed by meta_edit(meta) and arrays added."""
+    import json
+    z = dict(np.load(src))
+    meta = json.loads(z["meta"].tobytes())
+    if meta_edit:
+        meta_edit(meta)
+    for k, v in (extra or {}).items():
+        z[k] = v
+        if listed:
+            meta["arrays"][k] = [list(v.shape), v.dtype.str]
+    z["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    with open(dst, "wb") as f:
+        np.savez(f, **z)
+
+
+def _set(*path_and_value):
+    *path, value = path_and_value
+
+    def edit(meta):
+        d = meta
+        for k in path[:-1]:
+            d = d[k]
+        d[path[-1]] = value
+    return edit
+
+
+@pytest.mark.parametrize("kind,edit,extra,listed", [
+    ("layer", _set("config", "input_size", 10**11), None, True),
+    ("layer", _set("config", "type", "gru"), None, True),
+    ("layer", _set("config", "foo", 1), None, True),
+    ("layer", _set("config", "bias", None), None, True),  # bool(None): a layer without biases
+    ("layer", _set("config", "reset_after", 0), None, True),
+    ("layer", None, {"model/extra": np.zeros(2, np.float32)}, False),
+    ("layer", None, {"model/extra": np.zeros(2, np.float32)}, True),
+    ("lm", _set("config", "embed_size", 10**11), None, True),
+    ("lm", _set("config", "options", [1, 2]), None, True),
+    ("lm", _set("config", "options", {"reset_after": False}), None, True),
+    ("lm", _set("config", "reset_after", False), None, True),
+    ("lm", _set("vocab", "level", "byte"), None, True),
+    ("lm", _set("vocab", "tokens", ["a", "b", "a", "d"]), None, True),
+    ("lm", _set("vocab", "unk", None), None, True),
+    ("lm", _set("rng", None), None, True),
+    ("lm", None, {"optim/w/m": np.zeros(2, np.float32)}, True),
+], ids=["input_size 1e11", "type gru", "unknown key", "bias None", "reset_after 0", "unlisted array",
+        "extra model array", "embed_size 1e11", "options a list", "options", "option in config",
+        "level byte", "token twice", "unk None", "no rng", "optimizer array"])
+def test_reader_loads_what_python_loads(bin_dir, tmp_path, kind, edit, extra, listed):
+    """The C++ reader loads a file exactly when Python's does."""
+    src, dst = tmp_path / "src.ckpt", tmp_path / "dst.ckpt"
+    if kind == "layer":
+        mr.GRU(3, 4, seed=0).save(src)
+    else:
+        mr.LanguageModel(5, 3, 4, cell="gru", seed=0, vocab=mr.Vocab(["a", "b", "c", "d"])).save(src)
+    _edit(src, dst, edit, extra, listed)
+    try:
+        (mr.load_layer if kind == "layer" else mr.LanguageModel.load)(dst)
+        python_loads = True
+    except mr.CheckpointError:
+        python_loads = False
+    if kind == "layer":
+        r = run(bin_dir / "gru_stream", dst, stdin=b"")
+    else:
+        r = run(bin_dir / "generate", dst, "-n", 3)
+    assert (r.returncode == 0) == python_loads, (python_loads, r.returncode, r.stderr)
+    if not python_loads:
+        assert r.returncode == 1 and str(dst).encode() in r.stderr

@@ -269,6 +269,8 @@ def _lm():
     (lambda: mr.Linear(4, 8, seed=1.5), TypeError, ["seed", "1.5"]),
     (lambda: mr.GRU(4, 8, num_layers=10**9), MemoryError, ["num_layers=1000000000", "GiB"]),
     (lambda: _lm().sample_ids([1], 10.0), ValueError, ["n", "10.0"]),
+    (lambda: _lm().sample_ids([1], 3, seed=2**64), ValueError, ["seed", "2**64", "18446744073709551616"]),
+    (lambda: _lm().sample_ids([1], 3, seed=2**64 - 1), None, []),
     (lambda: _lm().nll(np.array([3])), ValueError, ["at least 2 tokens", "1"]),
     (lambda: mr.Trainer(_lm()).evaluate("abcdefabc", batch_size=-1), ValueError, ["batch_size", "-1"]),
     (lambda: mr.Trainer(_lm()).evaluate("abcdefabc", seq_len=2.0), ValueError, ["seq_len", "2.0"]),

@@ -63,8 +63,8 @@ void cross_entropy_forward_rows(const F* logits, const int64_t* targets, F* row_
     const F m = row_max(x, V);
     const double s = d ? row_exp_sum(x, m, V, d) : row_exp_sum<F>(x, m, V, nullptr);
     const F ls = F(std::log(s));
-    row_max_out[n] = m;
-    log_sum[n] = ls;
+    if (row_max_out) row_max_out[n] = m;
+    if (log_sum) log_sum[n] = ls;
     row_loss[n] = counted ? (m - x[targets[n]]) + ls : F(0);
     if (dlogits && !counted) {
       F* z = dlogits + n * V;

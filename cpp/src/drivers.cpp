@@ -26,6 +26,13 @@ bool use_parallel(ScanMode mode, int64_t nb, int64_t T, int64_t C, int nt) {
   return T >= 512 && C < 16;
 }
 
+void check_mode(const char* fn, ScanMode mode) {
+  const int m = static_cast<int>(mode);
+  if (m < 0 || m > 2)
+    throw std::invalid_argument(std::string(fn) + ": mode must be ScanMode::Sequential, Parallel or Auto, got ScanMode(" +
+                                std::to_string(m) + ")");
+}
+
 template <class F>
 struct Scratch {
   std::vector<F> work, zeros, g0;
@@ -50,6 +57,7 @@ void scan_forward(const F* a, const F* b, const F* h0, F* h, int64_t B, int64_t 
   detail::check_ptr(fn, "a", a, n);
   detail::check_ptr(fn, "b", b, n);
   detail::check_ptr(fn, "h", h, n);
+  check_mode(fn, mode);
   const int nt = get_num_threads();
   const bool par = use_parallel(mode, B, T, C, nt);
   std::vector<F> work(par ? static_cast<size_t>(detail::scan_workspace(C, nt)) : 0);
@@ -64,6 +72,7 @@ void scan_backward(const F* a, const F* h0, const F* h, const F* dh, F* da, F* d
   for (auto [name, p] : {std::pair<const char*, const void*>{"a", a}, {"h", h}, {"dh", dh},
                          {"da", da}, {"db", db}})
     detail::check_ptr(fn, name, p, n);
+  check_mode(fn, mode);
   const int nt = get_num_threads();
   const bool par = use_parallel(mode, B, T, C, nt);
   Scratch<F> s(par, B, C, C, nt);
@@ -85,18 +94,20 @@ using BackwardPass = void (*)(const F*, const F*, const F*, const F*, const F*, 
                               int, F*);
 
 void check_layer(const char* fn, int64_t B, int64_t T, int64_t D, int64_t H, int G,
-                 Candidate cand) {
+                 Candidate cand, ScanMode mode) {
   detail::checked_product(fn, {B, T, D});
   detail::checked_product(fn, {B, T, G, H});
   detail::checked_product(fn, {G, H, D});
   if (cand != Candidate::G && cand != Candidate::Identity && cand != Candidate::Tanh)
-    throw std::invalid_argument(std::string(fn) + ": unknown candidate activation");
+    throw std::invalid_argument(std::string(fn) + ": cand must be Candidate::G, Identity or Tanh, got Candidate(" +
+                                std::to_string(static_cast<int>(cand)) + ")");
+  check_mode(fn, mode);
 }
 
 template <class F, int G>
 void min_scan(const char* fn, ForwardPass<F> pass, const F* proj, const F* bias, const F* h0,
               F* y, int64_t B, int64_t T, int64_t H, Candidate cand, ScanMode mode) {
-  check_layer(fn, B, T, 0, H, G, cand);
+  check_layer(fn, B, T, 0, H, G, cand, mode);
   detail::check_ptr(fn, "proj", proj, B * T * G * H);
   detail::check_ptr(fn, "y", y, B * T * H);
   const int nt = get_num_threads();
@@ -109,7 +120,7 @@ template <class F, int G>
 void min_forward(const char* fn, ForwardPass<F> pass, const F* x, const F* w, const F* bias,
                  const F* h0, F* proj, F* y, int64_t B, int64_t T, int64_t D, int64_t H,
                  Candidate cand, ScanMode mode) {
-  check_layer(fn, B, T, D, H, G, cand);
+  check_layer(fn, B, T, D, H, G, cand, mode);
   detail::check_ptr(fn, "x", x, B * T * D);
   detail::check_ptr(fn, "w", w, G * H * D);
   if (!proj) proj = detail::workspace<F>(detail::kGates, B * T * G * H);  // inference: nothing to keep
@@ -122,7 +133,7 @@ void min_backward(const char* fn, BackwardPass<F> pass, const F* x, const F* w, 
                   const F* h0, const F* proj, const F* y, const F* dy, const F* dhn, F* dproj,
                   F* dx, F* dw, F* dbias, F* dh0, int64_t B, int64_t T, int64_t D, int64_t H,
                   Candidate cand, ScanMode mode) {
-  check_layer(fn, B, T, D, H, G, cand);
+  check_layer(fn, B, T, D, H, G, cand, mode);
   for (auto [name, p, count] :
        {std::tuple<const char*, const void*, int64_t>{"x", x, B * T * D}, {"w", w, G * H * D},
         {"proj", proj, B * T * G * H}, {"y", y, B * T * H}, {"dy", dy, B * T * H},
@@ -169,6 +180,11 @@ void minlstm_scan(const F* proj, const F* bias, const F* h0, F* y, int64_t B, in
 
 template <class F>
 void stream_mul_add(const F* a, const F* b, F* out, int64_t n) {
+  const char* fn = "stream_mul_add";
+  detail::checked_product(fn, {n});
+  detail::check_ptr(fn, "a", a, n);
+  detail::check_ptr(fn, "b", b, n);
+  detail::check_ptr(fn, "out", out, n);
   const int nt = get_num_threads();
   detail::run_threads(true, nt, [&] {
 #pragma omp for schedule(static)

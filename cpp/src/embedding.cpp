@@ -22,8 +22,9 @@ void check_ids(const char* fn, const int64_t* ids, int64_t N, int64_t V) {
 template <class F>
 void embedding_forward(const int64_t* ids, const F* table, F* out, int64_t N, int64_t V, int64_t E) {
   const char* fn = "embedding_forward";
-  detail::checked_product(fn, {N, E});
-  detail::checked_product(fn, {V, E});
+  detail::check_ptr(fn, "ids", ids, N);
+  detail::check_ptr(fn, "table", table, detail::checked_product(fn, {V, E}));
+  detail::check_ptr(fn, "out", out, detail::checked_product(fn, {N, E}));
   check_ids(fn, ids, N, V);
   const int nt = get_num_threads();
   detail::run_threads(N * E > 65536, nt, [&] {
@@ -39,8 +40,9 @@ void embedding_forward(const int64_t* ids, const F* table, F* out, int64_t N, in
 template <class F>
 void embedding_backward(const int64_t* ids, const F* dout, F* dtable, int64_t N, int64_t V, int64_t E) {
   const char* fn = "embedding_backward";
-  detail::checked_product(fn, {N, E});
-  detail::checked_product(fn, {V, E});
+  detail::check_ptr(fn, "ids", ids, N);
+  detail::check_ptr(fn, "dout", dout, detail::checked_product(fn, {N, E}));
+  detail::check_ptr(fn, "dtable", dtable, detail::checked_product(fn, {V, E}));
   check_ids(fn, ids, N, V);
   // Threads own column slices of the table, so repeated ids never race; the sum over n
   // runs in order for every column, so the result does not depend on the thread count.

@@ -33,9 +33,12 @@ template <class F>
 void linear_backward(const F* x, const F* w, const F* dy, F* dx, F* dw, F* dbias, int64_t M,
                      int64_t K, int64_t N) {
   const char* fn = "linear_backward";
-  detail::checked_product(fn, {M, K});
-  detail::checked_product(fn, {M, N});
-  detail::checked_product(fn, {N, K});
+  const int64_t MK = detail::checked_product(fn, {M, K}), MN = detail::checked_product(fn, {M, N}),
+                NK = detail::checked_product(fn, {N, K});
+  // each output needs only its own inputs: dx = dy w, dw = dy^T x, dbias = sums of dy
+  if (dx || dw || dbias) detail::check_ptr(fn, "dy", dy, MN);
+  if (dx) detail::check_ptr(fn, "w", w, NK);
+  if (dw) detail::check_ptr(fn, "x", x, MK);
   if (dx) detail::gemm<F>(false, false, M, K, N, F(1), dy, N, w, K, F(0), dx, K);
   if (dw) detail::gemm<F>(true, false, N, K, M, F(1), dy, N, x, K, F(0), dw, K);
   if (dbias) detail::column_sums<F>(dy, M, N, dbias);

@@ -2,6 +2,7 @@
 // split rows over threads, sum in a fixed order; the cross-entropy rows are per
 // instruction set (cross_entropy.cpp).
 #include <string>
+#include <tuple>
 
 #include "check.h"
 #include "kernels.h"
@@ -45,8 +46,11 @@ double cross_entropy_forward(const F* logits, const int64_t* targets, F* row_los
                              F* log_sum, F* dlogits, int64_t N, int64_t V, int64_t ignore_index,
                              int64_t* count) {
   const char* fn = "cross_entropy_forward";
-  detail::checked_product(fn, {N, V});
-  if (V < 1) throw std::invalid_argument(std::string(fn) + ": needs at least one class");
+  const int64_t n = detail::checked_product(fn, {N, V});
+  if (V < 1) throw std::invalid_argument(std::string(fn) + ": V must be >= 1, got " + std::to_string(V));
+  detail::check_ptr(fn, "logits", logits, n);
+  detail::check_ptr(fn, "targets", targets, N);
+  detail::check_ptr(fn, "row_loss", row_loss, N);
   const int64_t c = count_targets(fn, targets, N, V, ignore_index);
   const F scale = c ? F(1.0 / double(c)) : F(0);
   const auto& k = detail::kernels<F>();
@@ -67,7 +71,11 @@ void cross_entropy_backward(const F* logits, const int64_t* targets, const F* ro
                             const F* log_sum, F* dlogits, int64_t N, int64_t V,
                             int64_t ignore_index, double scale) {
   const char* fn = "cross_entropy_backward";
-  detail::checked_product(fn, {N, V});
+  const int64_t n = detail::checked_product(fn, {N, V});
+  for (auto [name, p, count] : {std::tuple<const char*, const void*, int64_t>{"logits", logits, n},
+                                {"targets", targets, N}, {"row_max", row_max, N},
+                                {"log_sum", log_sum, N}, {"dlogits", dlogits, n}})
+    detail::check_ptr(fn, name, p, count);
   count_targets(fn, targets, N, V, ignore_index);
   const auto& k = detail::kernels<F>();
   over_rows(N, V, [&](int64_t n0, int64_t n1) {
@@ -78,6 +86,10 @@ void cross_entropy_backward(const F* logits, const int64_t* targets, const F* ro
 
 template <class F>
 double mse_forward(const F* pred, const F* target, int64_t n) {
+  const char* fn = "mse_forward";
+  detail::checked_product(fn, {n});
+  detail::check_ptr(fn, "pred", pred, n);
+  detail::check_ptr(fn, "target", target, n);
   double sum = 0;  // in order, in double, so the result does not depend on threads
   for (int64_t i = 0; i < n; ++i) {
     const double e = double(pred[i]) - double(target[i]);
@@ -88,6 +100,11 @@ double mse_forward(const F* pred, const F* target, int64_t n) {
 
 template <class F>
 void mse_backward(const F* pred, const F* target, F* dpred, int64_t n, double scale) {
+  const char* fn = "mse_backward";
+  detail::checked_product(fn, {n});
+  detail::check_ptr(fn, "pred", pred, n);
+  detail::check_ptr(fn, "target", target, n);
+  detail::check_ptr(fn, "dpred", dpred, n);
   const F two_s = F(2 * scale);
   const int nt = get_num_threads();
   detail::run_threads(n > 65536, nt, [&] {

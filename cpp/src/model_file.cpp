@@ -1,20 +1,22 @@
 // The model file reader (model_file.h): zip directory, CRC-32, .npy headers and JSON.
 #include "model_file.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
-#include <iterator>
-#include <sstream>
+#include <set>
 
 namespace minrnn::detail {
 
 // ---- JSON ----
 const Json* Json::find(const std::string& key) const {
   if (kind != Object) return nullptr;
-  for (const auto& [k, v] : members)
-    if (k == key) return &v;
+  for (auto m = members.rbegin(); m != members.rend(); ++m)
+    if (m->first == key) return &m->second;
   return nullptr;
 }
 
@@ -165,6 +167,9 @@ struct JsonParser {
       v.number = std::strtod(begin, &end);
       if (end == begin) fail("unexpected character");
       v.kind = Json::Number;
+      v.integer = std::find_if(begin, static_cast<const char*>(end), [](char ch) {
+                    return ch == '.' || ch == 'e' || ch == 'E';
+                  }) == end;
       i += size_t(end - begin);
     }
     --depth;
@@ -210,9 +215,32 @@ Json parse_json(const std::string& text) {
   return v;
 }
 
-void ModelFile::fail(const std::string& what) const {
+bool utf8_code_points(const std::string& s, std::vector<uint32_t>& out) {
+  out.clear();
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const int n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (n == 0 || i + size_t(n) > s.size()) return false;
+    uint32_t cp = n == 1 ? c : c & (0x7F >> n);
+    for (int k = 1; k < n; ++k) {
+      const unsigned char d = static_cast<unsigned char>(s[i + size_t(k)]);
+      if ((d & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    // overlong forms, UTF-16 surrogates and values past U+10FFFF are not UTF-8
+    static const uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || (cp >= 0xD800 && cp < 0xE000) || cp > 0x10FFFF) return false;
+    out.push_back(cp);
+    i += size_t(n);
+  }
+  return true;
+}
+
+void fail_file(const std::string& path, const std::string& what) {
   throw ModelError(path + ": not a readable minrnn model file (" + what + ")");
 }
+
+void ModelFile::fail(const std::string& what) const { fail_file(path, what); }
 
 const Json& ModelFile::get(const Json& obj, const std::string& key, Json::Kind kind) const {
   const Json* v = obj.find(key);
@@ -222,38 +250,55 @@ const Json& ModelFile::get(const Json& obj, const std::string& key, Json::Kind k
 }
 
 int64_t ModelFile::get_int(const Json& obj, const std::string& key) const {
-  const double d = get(obj, key, Json::Number).number;
-  if (!(d >= 0 && d < 9.0e15) || d != std::floor(d)) fail("meta '" + key + "' is not a size");
-  return int64_t(d);
+  const Json& v = get(obj, key, Json::Number);
+  if (!v.integer || !(v.number >= 0 && v.number < 9.0e15)) fail("meta '" + key + "' is not a size");
+  return int64_t(v.number);
+}
+
+const ModelFile::Entry* ModelFile::find(const std::string& name) const {
+  const auto it = entries.find(name);
+  return it == entries.end() ? nullptr : &it->second;
 }
 
 namespace {
-// Parses an .npy entry; returns the element type ('f4', 'f8', 'u1') and the data bytes.
-std::pair<std::string, std::string> npy(const ModelFile& f, const std::string& name,
-                                        const std::string& b, std::vector<int64_t>& shape) {
-  if (b.size() < 10 || b.compare(0, 6, "\x93NUMPY") != 0) f.fail("array " + name + " is not .npy");
-  const int major = static_cast<unsigned char>(b[6]);
+// Bytes per element of a plain numeric .npy type ('<f4', '|u1', '<i8', ...); 0 for others.
+size_t item_size(const std::string& descr) {
+  if (descr.size() < 3 || !std::strchr("<>|=", descr[0]) || !std::strchr("fiubc", descr[1])) return 0;
+  size_t n = 0;
+  for (size_t k = 2; k < descr.size(); ++k) {
+    if (descr[k] < '0' || descr[k] > '9' || n > 64) return 0;
+    n = n * 10 + size_t(descr[k] - '0');
+  }
+  return n;
+}
+
+// The header of the .npy entry `name` that lies at bytes [at, at + size).
+ModelFile::Entry npy(const ModelFile& f, const std::string& name, size_t at, size_t size) {
+  const std::string& b = f.bytes;
+  if (size < 10 || b.compare(at, 6, "\x93NUMPY") != 0) f.fail("array " + name + " is not .npy");
+  const int major = static_cast<unsigned char>(b[at + 6]);
+  if (major < 1 || major > 3) f.fail("array " + name + " is .npy version " + std::to_string(major));
   Bytes r{b, f};
-  const size_t hl = major == 1 ? size_t(r.u(8, 2)) : size_t(r.u(8, 4));
+  const size_t hl = major == 1 ? size_t(r.u(at + 8, 2)) : size_t(r.u(at + 8, 4));
   const size_t start = major == 1 ? 10 : 12;
-  if (start + hl > b.size()) f.fail("array " + name + " has a truncated header");
-  const std::string h = b.substr(start, hl);
+  if (size < start || hl > size - start) f.fail("array " + name + " has a truncated header");
+  const std::string h = b.substr(at + start, hl);
   auto field = [&](const char* key) {
     const size_t k = h.find(key);
     if (k == std::string::npos) f.fail("array " + name + " header lacks " + key);
     return k + std::strlen(key);
   };
+  ModelFile::Entry e;
   size_t k = h.find('\'', field("'descr':"));
-  const size_t e = h.find('\'', k + 1);
-  if (k == std::string::npos || e == std::string::npos) f.fail("array " + name + " has a bad descr");
-  const std::string descr = h.substr(k + 1, e - k - 1);
+  const size_t q = k == std::string::npos ? k : h.find('\'', k + 1);
+  if (q == std::string::npos) f.fail("array " + name + " has a bad descr");
+  e.descr = h.substr(k + 1, q - k - 1);
   k = field("'fortran_order':");
   while (k < h.size() && h[k] == ' ') ++k;
   if (h.compare(k, 5, "False") != 0) f.fail("array " + name + " is in Fortran order");
   k = h.find('(', field("'shape':"));
   const size_t close = h.find(')', k);
   if (k == std::string::npos || close == std::string::npos) f.fail("array " + name + " has a bad shape");
-  shape.clear();
   int64_t count = 1;
   for (size_t p = k + 1; p < close;) {
     while (p < close && (h[p] == ' ' || h[p] == ',')) ++p;
@@ -261,54 +306,46 @@ std::pair<std::string, std::string> npy(const ModelFile& f, const std::string& n
     char* end = nullptr;
     const long long d = std::strtoll(h.c_str() + p, &end, 10);
     if (end == h.c_str() + p || d < 0 || d > (1ll << 40)) f.fail("array " + name + " has a bad shape");
-    shape.push_back(d);
+    if (d != 0 && count > (1ll << 40) / d) f.fail("array " + name + " is too large");
+    e.shape.push_back(d);
     count *= d;
-    if (count > (1ll << 40)) f.fail("array " + name + " is too large");
     p = size_t(end - h.c_str());
   }
-  std::string type;
-  size_t item = 0;
-  if (descr == "<f4") type = "f4", item = 4;
-  else if (descr == "<f8") type = "f8", item = 8;
-  else if (descr == "|u1") type = "u1", item = 1;
-  else f.fail("array " + name + " has type " + descr + " (expected float32, float64 or uint8)");
-  const size_t data = start + hl;
-  if (b.size() - data != size_t(count) * item)
-    f.fail("array " + name + " holds " + std::to_string(b.size() - data) + " bytes, its shape needs " +
+  const size_t item = item_size(e.descr);
+  if (item == 0) f.fail("array " + name + " has type " + e.descr + " (expected a plain numeric type)");
+  e.data = at + start + hl;
+  e.size = size - start - hl;
+  if (e.size != size_t(count) * item)
+    f.fail("array " + name + " holds " + std::to_string(e.size) + " bytes, its shape needs " +
            std::to_string(size_t(count) * item));
-  return {type, b.substr(data)};
-}
-}  // namespace
-
-NpyArray ModelFile::array(const std::string& name) const {
-  auto it = entries.find(name);
-  if (it == entries.end()) fail("no array '" + name + "'");
-  NpyArray a;
-  auto [type, bytes] = npy(*this, name, it->second, a.shape);
-  if (type == "u1") fail("array '" + name + "' is not a float array");
-  const size_t n = bytes.size() / (type == "f4" ? 4 : 8);
-  a.data.resize(n);
-  if (type == "f4") {
-    if (n) std::memcpy(a.data.data(), bytes.data(), n * 4);
-  } else {
-    for (size_t k = 0; k < n; ++k) {
-      double d;
-      std::memcpy(&d, bytes.data() + 8 * k, 8);
-      a.data[k] = float(d);
-    }
-  }
-  return a;
+  return e;
 }
 
-ModelFile read_model_file(const std::string& path) {
-  ModelFile f;
-  f.path = path;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ModelError(path + ": cannot open the file");
-  const std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+void read_bytes(ModelFile& f) {
+  // Only a regular file: a directory, a FIFO or /dev/zero has no size to read by (the
+  // last never ends).
+  std::error_code ec;
+  const auto status = std::filesystem::status(f.path, ec);
+  if (!std::filesystem::exists(status))
+    throw ModelError(f.path + ": cannot open the file (" + (ec ? ec.message() : "it does not exist") + ")");
+  if (!std::filesystem::is_regular_file(status)) f.fail("not a regular file");
+  const auto size = std::filesystem::file_size(f.path, ec);
+  std::ifstream in(f.path, std::ios::binary);
+  if (ec || !in) throw ModelError(f.path + ": cannot open the file");
+  f.bytes.resize(size_t(size));
+  in.read(f.bytes.data(), std::streamsize(size));
+  if (!in || in.gcount() != std::streamsize(size)) f.fail("cannot read the file's " + std::to_string(size) + " bytes");
+}
+
+// The zip directory: every entry stored, CRC-checked, named alike in the directory and its
+// local header, and an .npy array whose header is read into f.entries.
+void read_zip(ModelFile& f) {
+  const std::string& s = f.bytes;
   Bytes r{s, f};
+  // a zip archive starts with a local header, or with the end record if it is empty
+  if (s.size() < 22 || (s.compare(0, 4, "PK\3\4") != 0 && s.compare(0, 4, "PK\5\6") != 0))
+    f.fail("not a zip archive");
   // The end-of-central-directory record: the last "PK\5\6" within 64 KiB of the end.
-  if (s.size() < 22) f.fail("too short for a zip archive");
   size_t eocd = std::string::npos;
   for (size_t p = s.size() - 22 + 1; p-- > 0 && s.size() - p <= 65557;)
     if (r.u(p, 4) == 0x06054b50) {
@@ -346,21 +383,33 @@ ModelFile read_model_file(const std::string& path) {
     if (method != 0) f.fail("entry " + name + " is compressed (write with np.savez, not savez_compressed)");
     if (csize != usize) f.fail("entry " + name + " has inconsistent sizes");
     if (r.u(size_t(local), 4) != 0x04034b50) f.fail("bad local header of " + name);
-    const size_t data = size_t(local) + 30 + size_t(r.u(size_t(local) + 26, 2)) +
-                        size_t(r.u(size_t(local) + 28, 2));
+    const size_t lname = size_t(r.u(size_t(local) + 26, 2)), lextra = size_t(r.u(size_t(local) + 28, 2));
+    if (lname != nlen || s.compare(size_t(local) + 30, nlen, name) != 0)
+      f.fail("entry " + name + " has another name in its local header");
+    const size_t data = size_t(local) + 30 + lname + lextra;
     if (data > s.size() || usize > s.size() - data) f.fail("entry " + name + " is truncated");
-    std::string bytes = s.substr(data, size_t(usize));
-    if (crc32(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()) != crc)
+    if (crc32(reinterpret_cast<const unsigned char*>(s.data() + data), size_t(usize)) != crc)
       f.fail("entry " + name + " fails its CRC check");
-    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".npy") == 0) name.resize(name.size() - 4);
-    f.entries[name] = std::move(bytes);
+    if (name.size() <= 4 || name.compare(name.size() - 4, 4, ".npy") != 0)
+      f.fail("entry " + name + " is not an .npy array");
+    name.resize(name.size() - 4);
+    if (f.entries.count(name)) f.fail("entry " + name + ".npy appears twice");
+    f.entries.emplace(name, npy(f, name, data, size_t(usize)));
     p += 46 + nlen + xlen + clen;
   }
-  auto it = f.entries.find("meta");
+}
+
+// meta: UTF-8 JSON, a minrnn checkpoint of format version 1, listing every other array
+// with its shape and type.
+void read_meta(ModelFile& f) {
+  const auto it = f.entries.find("meta");
   if (it == f.entries.end()) f.fail("no meta entry");
-  std::vector<int64_t> shape;
-  auto [type, text] = npy(f, "meta", it->second, shape);
-  if (type != "u1") f.fail("meta is not text");
+  const ModelFile::Entry m = it->second;
+  f.entries.erase(it);
+  if (m.descr != "|u1" || m.shape.size() != 1) f.fail("meta is not text");
+  const std::string text = f.bytes.substr(m.data, m.size);
+  std::vector<uint32_t> code_points;
+  if (!utf8_code_points(text, code_points)) f.fail("meta is not UTF-8");
   try {
     f.meta = parse_json(text);
   } catch (const ModelError& e) {
@@ -369,8 +418,70 @@ ModelFile read_model_file(const std::string& path) {
   if (f.meta.kind != Json::Object) f.fail("meta is not an object");
   const Json* fmt = f.meta.find("format");
   if (!fmt || fmt->kind != Json::String || fmt->str != "minrnn-checkpoint") f.fail("not a minrnn checkpoint");
-  if (f.get_int(f.meta, "version") != 1)
-    f.fail("format version " + std::to_string(f.get_int(f.meta, "version")) + ", this minrnn reads 1");
+  const double version = f.get(f.meta, "version", Json::Number).number;
+  if (version != 1) {
+    char v[32];
+    std::snprintf(v, sizeof v, "%g", version);
+    f.fail(std::string("format version ") + v + ", this minrnn reads 1");
+  }
+  std::set<std::string> listed;
+  for (const auto& [name, v] : f.get(f.meta, "arrays", Json::Object).members) {
+    const ModelFile::Entry* e = f.find(name);
+    if (!e) f.fail("meta lists an array '" + name + "' that the file does not hold");
+    std::vector<int64_t> shape;
+    const bool pair = v.kind == Json::Array && v.items.size() == 2 && v.items[0].kind == Json::Array &&
+                      v.items[1].kind == Json::String;
+    for (const Json& d : pair ? v.items[0].items : std::vector<Json>()) {
+      if (d.kind != Json::Number || !d.integer || !(d.number >= 0 && d.number < 9.0e15))
+        f.fail("meta 'arrays' gives '" + name + "' a shape that is not sizes");
+      shape.push_back(int64_t(d.number));
+    }
+    if (!pair) f.fail("meta 'arrays' gives '" + name + "' no [shape, type]");
+    if (shape != e->shape || v.items[1].str != e->descr)
+      f.fail("array '" + name + "' is " + e->descr + shape_str(e->shape) + ", meta says " + v.items[1].str +
+             shape_str(shape));
+    listed.insert(name);
+  }
+  for (const auto& [name, e] : f.entries)
+    if (!listed.count(name)) f.fail("array '" + name + "' is not listed in meta");
+}
+}  // namespace
+
+std::string shape_str(const std::vector<int64_t>& s) {
+  std::string o = "(";
+  for (size_t i = 0; i < s.size(); ++i) o += (i ? ", " : "") + std::to_string(s[i]);
+  return o + (s.size() == 1 ? ",)" : ")");
+}
+
+NpyArray ModelFile::array(const std::string& name) const {
+  const Entry* e = find(name);
+  if (!e) fail("no array '" + name + "'");
+  if (e->descr != "<f4" && e->descr != "<f8") fail("array '" + name + "' is " + e->descr + ", not float32 or float64");
+  NpyArray a;
+  a.shape = e->shape;
+  const char* src = bytes.data() + e->data;
+  const size_t n = e->size / (e->descr == "<f4" ? 4 : 8);
+  a.data.resize(n);
+  if (e->descr == "<f4") {
+    if (n) std::memcpy(a.data.data(), src, n * 4);
+  } else {
+    for (size_t k = 0; k < n; ++k) {
+      double d;
+      std::memcpy(&d, src + 8 * k, 8);
+      a.data[k] = float(d);
+    }
+  }
+  return a;
+}
+
+ModelFile read_model_file(const std::string& path) {
+  ModelFile f;
+  f.path = path;
+  naming_file(path, [&] {
+    read_bytes(f);
+    read_zip(f);
+    read_meta(f);
+  });
   return f;
 }
 

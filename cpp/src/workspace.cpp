@@ -11,7 +11,7 @@
 
 namespace minrnn {
 namespace {
-constexpr int kSlots = 5;
+constexpr int kSlots = 6;
 // Workspaces are whole, aligned 2 MiB pages that the kernel may back with huge pages. A
 // weight matrix streamed from L2 every step then sits in physically contiguous memory
 // and fills the cache's sets evenly: with 4 KiB pages scattered at random, some sets get

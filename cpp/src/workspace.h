@@ -16,7 +16,8 @@ enum Slot : int {
   kGatesHidden = 1,   // GRU backward: the gradients of h W_hh^T, apart from those of x W_ih^T
   kPrevStates = 2,    // backward: h_{t-1} of every step
   kGatedStates = 3,   // backward: r * h_{t-1} (GRU, reset before) or f * h_{t-1} (MGU)
-  kPackedWeights = 4  // forward, in a team: W_hh's rows, grouped by the thread that owns them
+  kPackedWeights = 4, // forward, in a team: W_hh's rows, grouped by the thread that owns them
+  kStep = 5           // Recurrent::step: the layers' inputs, outputs and new states
 };
 
 // A buffer of at least `bytes` for slot `slot` of this thread; its contents are whatever

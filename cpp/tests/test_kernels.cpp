@@ -1,7 +1,10 @@
 // C++ tests of the core without Python: the public API against plain loops (float64).
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <random>
@@ -266,15 +269,166 @@ void test_inside_caller_region(std::mt19937& g) {
 #endif
 }
 
-void test_errors() {
-  bool threw = false;
+// fn() throws E, whose message holds `says` if given.
+template <class E, class Fn>
+void expect_throws(const char* what, Fn&& fn, const char* says = nullptr) {
+  bool ok = false;
   try {
-    minrnn::scan_forward<float>(nullptr, nullptr, nullptr, nullptr, 1, 5, 1, minrnn::ScanMode::Auto);
-  } catch (const std::invalid_argument&) {
-    threw = true;
+    fn();
+  } catch (const E& e) {
+    ok = !says || std::string(e.what()).find(says) != std::string::npos;
+    if (!ok) std::printf("     %s said: %s\n", what, e.what());
+  } catch (const std::exception& e) {
+    std::printf("     %s threw something else: %s\n", what, e.what());
   }
-  std::printf("%s  null pointers refused\n", threw ? "ok  " : "FAIL");
-  failures += !threw;
+  std::printf("%s  %s\n", ok ? "ok  " : "FAIL", what);
+  failures += !ok;
+}
+
+// Null arrays, negative sizes and values outside an enum are refused before any work,
+// never read through.
+void test_errors() {
+  using minrnn::Candidate;
+  using minrnn::ScanMode;
+  using E = std::invalid_argument;
+  std::vector<float> v(1000, 0.5f);
+  float* p = v.data();
+  const int64_t ids[4] = {0, 1, 2, 1};
+  expect_throws<E>("scan_forward: null a", [&] {
+    minrnn::scan_forward<float>(nullptr, nullptr, nullptr, nullptr, 1, 5, 1, ScanMode::Auto);
+  });
+  expect_throws<E>("scan_forward: ScanMode(9)", [&] {
+    minrnn::scan_forward<float>(p, p, nullptr, p + 100, 1, 5, 1, ScanMode(9));
+  });
+  expect_throws<E>("scan_backward: ScanMode(-1)", [&] {
+    minrnn::scan_backward<float>(p, nullptr, p, p, p + 100, p + 200, nullptr, 1, 5, 1, ScanMode(-1));
+  });
+  expect_throws<E>("mingru_forward: ScanMode(9)", [&] {
+    minrnn::mingru_forward<float>(p, p, nullptr, nullptr, nullptr, p + 100, 1, 2, 3, 4, Candidate::G, ScanMode(9));
+  });
+  expect_throws<E>("minlstm_scan: Candidate(7)", [&] {
+    minrnn::minlstm_scan<float>(p, nullptr, nullptr, p + 100, 1, 2, 4, Candidate(7), ScanMode::Auto);
+  });
+  expect_throws<E>("cross_entropy_forward: null logits", [&] {
+    minrnn::cross_entropy_forward<float>(nullptr, ids, p, p, p, nullptr, 4, 3, -100, nullptr);
+  });
+  expect_throws<E>("cross_entropy_forward: null targets", [&] {
+    minrnn::cross_entropy_forward<float>(p, nullptr, p + 10, p + 20, p + 30, nullptr, 4, 3, -100, nullptr);
+  });
+  expect_throws<E>("cross_entropy_forward: null row_loss", [&] {
+    minrnn::cross_entropy_forward<float>(p, ids, nullptr, p + 20, p + 30, nullptr, 4, 3, -100, nullptr);
+  });
+  expect_throws<E>("cross_entropy_backward: null row_max", [&] {
+    minrnn::cross_entropy_backward<float>(p, ids, nullptr, p + 30, p + 40, 4, 3, -100, 1.0);
+  });
+  expect_throws<E>("embedding_forward: null table", [&] { minrnn::embedding_forward<float>(ids, nullptr, p, 4, 3, 2); });
+  expect_throws<E>("embedding_forward: null ids", [&] { minrnn::embedding_forward<float>(nullptr, p, p + 10, 4, 3, 2); });
+  expect_throws<E>("embedding_backward: null ids", [&] { minrnn::embedding_backward<float>(nullptr, p, p + 10, 4, 3, 2); });
+  expect_throws<E>("linear_backward: null dy", [&] {
+    minrnn::linear_backward<float>(p, p, nullptr, p + 100, p + 200, nullptr, 3, 4, 5);
+  });
+  expect_throws<E>("linear_backward: null x with dw", [&] {
+    minrnn::linear_backward<float>(nullptr, p, p, nullptr, p + 200, nullptr, 3, 4, 5);
+  });
+  expect_throws<E>("mse_forward: null pred", [&] { minrnn::mse_forward<float>(nullptr, p, 5); });
+  expect_throws<E>("mse_forward: n = -3", [&] { minrnn::mse_forward<float>(p, p, -3); });
+  expect_throws<E>("mse_backward: null dpred", [&] { minrnn::mse_backward<float>(p, p, nullptr, 5, 1.0); });
+  expect_throws<E>("stream_mul_add: null out", [&] { minrnn::stream_mul_add<float>(p, p, nullptr, 5); });
+
+  // what may be null: cross-entropy's row_max and log_sum, linear_backward's x without dw
+  // and w without dx
+  std::vector<float> logits = {1, 2, 3, 0, 0, 0, -1, 5, 2, 4, 4, 4}, rows(4), mx(4), ls(4);
+  const double full = minrnn::cross_entropy_forward<float>(logits.data(), ids, rows.data(), mx.data(), ls.data(),
+                                                           nullptr, 4, 3, -100, nullptr);
+  const double bare = minrnn::cross_entropy_forward<float>(logits.data(), ids, rows.data(), nullptr, nullptr,
+                                                           nullptr, 4, 3, -100, nullptr);
+  minrnn::linear_backward<float>(nullptr, p, p, p + 100, nullptr, p + 200, 3, 4, 5);
+  minrnn::linear_backward<float>(p, nullptr, p, nullptr, p + 100, nullptr, 3, 4, 5);
+  expect_close("cross_entropy_forward without row_max and log_sum", {bare}, {full}, 0.0);
+}
+// The Recurrent class refuses what it cannot run before it allocates or reads anything:
+// values outside an enum, sizes that overflow or cannot fit, a cell state for a cell
+// without one.
+void test_recurrent_arguments() {
+  using minrnn::CellType;
+  using minrnn::Recurrent;
+  using E = std::invalid_argument;
+  using O = std::overflow_error;
+  std::vector<float> v(1000, 0.5f);
+  float* p = v.data();
+  expect_throws<E>("Recurrent: CellType(99)", [&] { Recurrent r(CellType(99), 3, 4); });
+  expect_throws<E>("Recurrent: Candidate(7)", [&] {
+    Recurrent r(CellType::MinGRU, 3, 4, 1, false, true, minrnn::Candidate(7));
+  });
+  expect_throws<E>("Recurrent: ScanMode(9)", [&] {
+    Recurrent r(CellType::MinLSTM, 3, 4, 1, false, true, minrnn::Candidate::G, minrnn::ScanMode(9));
+  });
+  expect_throws<O>("Recurrent: hidden_size 2^62", [&] { Recurrent r(CellType::GRU, 4, int64_t(1) << 62); });
+  expect_throws<O>("Recurrent: input_size 2^62", [&] { Recurrent r(CellType::GRU, int64_t(1) << 62, 4); });
+  expect_throws<std::bad_alloc>(
+      "Recurrent: 2^40 layers (more than any machine's memory)",
+      [&] { Recurrent r(CellType::GRU, 4, 4, int64_t(1) << 40); }, "num_layers 1099511627776: the weights need");
+  Recurrent gru(CellType::GRU, 3, 4);
+  expect_throws<O>("Recurrent::forward: B = T = 2^31", [&] { gru.forward(p, int64_t(1) << 31, int64_t(1) << 31, p); });
+  expect_throws<O>("Recurrent::forward: B = 2^33", [&] { gru.forward(p, int64_t(1) << 33, 1, p); });
+  expect_throws<O>("Recurrent::step: B = 2^40", [&] { gru.step(p, int64_t(1) << 40, p, nullptr, p); });
+  expect_throws<O>("Recurrent::step: B = 2^62", [&] { gru.step(p, int64_t(1) << 62, p, nullptr, p); });
+  expect_throws<E>("Recurrent::forward: cn for a GRU", [&] {
+    gru.forward(p, 1, 2, p + 100, nullptr, nullptr, p + 200, p + 300);
+  });
+  expect_throws<E>("Recurrent::step: c for a GRU", [&] { gru.step(p, 1, p + 100, p + 300, p + 200); });
+}
+
+// set_parameter checks every value at about the speed of a copy (it ran at 64 MB/s).
+void test_set_parameter() {
+  minrnn::Recurrent r(minrnn::CellType::MinGRU, 2048, 4096);
+  std::vector<float> w(size_t(2 * 4096) * 2048, 0.25f), copy(w.size());
+  auto seconds = [](auto&& fn) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fn();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  const double c = seconds([&] { std::copy(w.begin(), w.end(), copy.begin()); });
+  const double s = seconds([&] { r.set_parameter("weight_ih_l0", w.data(), int64_t(w.size())); });
+  const bool fast = s < 0.05 + 20 * c;
+  std::printf("%s  set_parameter of 64 MB in %.3f s (a copy: %.3f s)\n", fast ? "ok  " : "FAIL", s, c);
+  failures += !fast;
+  w[123457] = NAN;
+  bool named = false;
+  try {
+    r.set_parameter("weight_ih_l0", w.data(), int64_t(w.size()));
+  } catch (const std::invalid_argument& e) {
+    named = std::string(e.what()).find("weight_ih_l0' contains non-finite values (nan at index 123457)") != std::string::npos;
+  }
+  std::printf("%s  set_parameter names the first non-finite value\n", named ? "ok  " : "FAIL");
+  failures += !named;
+}
+
+// release_workspace() frees what Recurrent::step keeps for the next step too.
+void test_release_step_scratch() {
+#if defined(__linux__) && !defined(__SANITIZE_ADDRESS__)  // ASan holds freed memory back
+  const char* preload = std::getenv("LD_PRELOAD");
+  if (preload && std::strstr(preload, "vgpreload")) return;  // and so does valgrind
+  auto rss_mb = [] {
+    std::ifstream in("/proc/self/statm");
+    long size = 0, resident = 0;
+    in >> size >> resident;
+    return double(resident) * 4096 / (1 << 20);
+  };
+  minrnn::Recurrent r(minrnn::CellType::RNNTanh, 1, 8);
+  const int64_t B = 1 << 19;  // the step's scratch: B * (1 + 3 * 8) floats, 50 MB
+  std::vector<float> x(B, 0.5f), h(B * 8, 0.0f), y(B * 8, 0.0f);
+  minrnn::release_workspace();
+  const double before = rss_mb();
+  r.step(x.data(), B, h.data(), nullptr, y.data());
+  const double during = rss_mb();
+  minrnn::release_workspace();
+  const double after = rss_mb();
+  const bool ok = during - before > 40 && after - before < 8;
+  std::printf("%s  release_workspace frees the step's scratch (resident %.0f MB, %.0f during the step, %.0f after)\n",
+              ok ? "ok  " : "FAIL", before, during, after);
+  failures += !ok;
+#endif
 }
 }  // namespace
 
@@ -292,6 +446,9 @@ int main() {
   minrnn::set_num_threads(2);
   test_inside_caller_region(g);
   test_errors();
+  test_recurrent_arguments();
+  test_set_parameter();
+  test_release_step_scratch();
   std::printf("%d failed\n", failures);
   return failures ? 1 : 0;
 }

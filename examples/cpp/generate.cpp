@@ -4,6 +4,7 @@
 //
 // Prints the prime, then each token as it is drawn. The same seed draws the same tokens
 // as LanguageModel.sample in Python.
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +14,29 @@
 #include <vector>
 
 #include "minrnn/model.h"
+
+// A seed as Python's int() and `minrnn sample --seed` read one (spaces around it, a sign,
+// '_' between digits), in [0, 2^64): the sampler's state is 64 bits, and a larger seed
+// would wrap around silently.
+bool parse_seed(const char* v, unsigned long long& seed) {
+  const char* p = v;
+  while (std::isspace(static_cast<unsigned char>(*p))) ++p;
+  const bool negative = *p == '-';
+  if (*p == '+' || *p == '-') ++p;
+  unsigned long long x = 0;
+  int digits = 0;
+  for (; *p; ++p) {
+    if (*p == '_' && digits && std::isdigit(static_cast<unsigned char>(p[1]))) continue;  // 1_000
+    if (!std::isdigit(static_cast<unsigned char>(*p))) break;
+    const unsigned d = unsigned(*p - '0');
+    if (x > (~0ull - d) / 10) return false;  // 2^64 or more
+    x = x * 10 + d, ++digits;
+  }
+  while (std::isspace(static_cast<unsigned char>(*p))) ++p;
+  if (!digits || *p || (negative && x != 0)) return false;
+  seed = x;
+  return true;
+}
 
 int main(int argc, char** argv) {
   const char* usage = "usage: generate MODEL [--prime TEXT] [-n N] [--temperature T] [--top-k K] "
@@ -42,7 +66,13 @@ int main(int argc, char** argv) {
     else if (a == "-n") n = std::strtoll(v, &end, 10);
     else if (a == "--temperature") temperature = std::strtod(v, &end);
     else if (a == "--top-k") top_k = std::strtoll(v, &end, 10);
-    else if (a == "--seed") seed = std::strtoull(v, &end, 10);
+    else if (a == "--seed") {
+      if (!parse_seed(v, seed)) {
+        std::fprintf(stderr, "generate: error: bad value %s for --seed (expected an integer in [0, 2^64))\n", v);
+        return 2;
+      }
+      end = const_cast<char*>(v) + std::strlen(v);
+    }
     else if (a == "--threads") threads = std::strtoll(v, &end, 10);
     else {
       std::fprintf(stderr, "generate: error: unknown option %s\n", a.c_str());
@@ -50,8 +80,7 @@ int main(int argc, char** argv) {
     }
     const bool bad = (a == "-n" && n < 0) || (a == "--top-k" && top_k < 0) ||
                      (a == "--threads" && threads < 0) ||
-                     (a == "--temperature" && !(std::isfinite(temperature) && temperature >= 0)) ||
-                     (a == "--seed" && std::strchr(v, '-'));  // strtoull would wrap "-1"
+                     (a == "--temperature" && !(std::isfinite(temperature) && temperature >= 0));
     if (end == v || *end != '\0' || bad) {
       std::fprintf(stderr, "generate: error: bad value %s for %s\n", v, a.c_str());
       return 2;

@@ -294,7 +294,8 @@ def pick(logits, temperature, top_k, rng, exclude=None):
 class SplitMix64:
     """The sampler's random numbers: SplitMix64 (Steele et al. 2014), a few lines that the
     C++ API repeats exactly (cpp/src/model.cpp), so that a model samples the same tokens for
-    the same seed in Python and in C++. seed None draws one from the OS."""
+    the same seed in Python and in C++. seed None draws one from the OS; a seed is below
+    2**64, the state's size (as the C++ API's uint64_t seed), not wrapped around."""
     _MASK = (1 << 64) - 1
 
     def __init__(self, seed=None):
@@ -302,7 +303,9 @@ class SplitMix64:
             seed = int.from_bytes(os.urandom(8), "little")
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
             raise TypeError(f"seed must be a non-negative int or None, got {seed!r}")
-        self.state = int(seed) & self._MASK
+        if seed > self._MASK:
+            raise ValueError(f"seed must be below 2**64, got {seed}")
+        self.state = int(seed)
 
     def next(self):
         self.state = (self.state + 0x9E3779B97F4A7C15) & self._MASK

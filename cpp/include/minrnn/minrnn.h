@@ -3,8 +3,10 @@
 // Layout conventions: every sequence array is (B, T, C) row-major (batch, time,
 // channel), states are (B, C). Weights follow PyTorch: weight_ih is (G*H, D) with
 // the gate blocks stacked in the order documented per cell. Kernels take raw
-// pointers and sizes, validate sizes up front (std::invalid_argument), then run
-// without allocating inside their time loop.
+// pointers and sizes, validate them up front (std::invalid_argument for a negative size,
+// a null array that the call reads or writes, an enum value outside its enum;
+// std::overflow_error for sizes whose product overflows), then run without allocating
+// inside their time loop.
 #pragma once
 #include <cstdint>
 
@@ -17,7 +19,7 @@ void set_num_threads(int n);   // n >= 1
 int get_num_threads();
 
 // Frees the workspaces this thread keeps between calls (the large per-call buffers,
-// kept so that the next call does not fault its pages in again).
+// kept so that the next call does not fault its pages in again; Recurrent::step's too).
 void release_workspace();
 
 // The instruction set the kernels run with: "baseline", "avx2" or "avx512" (chosen once
@@ -114,7 +116,8 @@ void recurrent_backward(Cell cell, const F* x, const F* w_ih, const F* w_hh, con
 // x (M, K), w (N, K), bias (N) or nullptr, y (M, N).
 template <class F>
 void linear_forward(const F* x, const F* w, const F* bias, F* y, int64_t M, int64_t K, int64_t N);
-// dy (M, N) -> dx (M, K), dw (N, K), dbias (N); each may be nullptr to skip it.
+// dy (M, N) -> dx (M, K), dw (N, K), dbias (N); each may be nullptr to skip it. x is
+// read only for dw and w only for dx (either may be nullptr otherwise).
 template <class F>
 void linear_backward(const F* x, const F* w, const F* dy, F* dx, F* dw, F* dbias, int64_t M,
                      int64_t K, int64_t N);
@@ -130,9 +133,10 @@ void embedding_backward(const int64_t* ids, const F* dout, F* dtable, int64_t N,
 // ---- Losses ----
 // Softmax cross-entropy from logits (N, V): row_loss[n] = logsumexp(x_n) - x_n[target_n]
 // (0 where target_n == ignore_index); row_max[n] = max(x_n) and log_sum[n] =
-// log sum exp(x_n - max) are kept for the backward. If dlogits is not null it also
-// receives the gradient of the mean loss (the backward below with scale = 1 / count),
-// in the same pass. Returns the mean over the counted rows (0 if none) and stores their
+// log sum exp(x_n - max) are kept for the backward (either may be nullptr if none follows;
+// logits, targets and row_loss may not). If dlogits is not null it also receives the
+// gradient of the mean loss (the backward below with scale = 1 / count), in the same
+// pass. Returns the mean over the counted rows (0 if none) and stores their
 // number in *count (may be nullptr). float uses the gates' vectorised exp (activations.h);
 // targets outside [0, V) throw std::out_of_range.
 template <class F>

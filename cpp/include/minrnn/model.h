@@ -2,6 +2,11 @@
 // or loaded from the files the Python package writes (layer.save, LanguageModel.save,
 // Trainer.save). float32, batch-first, inference only (forward over a sequence and one
 // step at a time with a caller-owned state). The file format is in the README.
+//
+// Errors are exceptions: std::invalid_argument for a bad argument (null where an array is
+// needed, a size below 1, a value outside its enum), std::overflow_error for sizes whose
+// element count overflows int64 or whose B * T rows exceed the 32-bit BLAS, std::bad_alloc
+// when memory runs out, ModelError for any failure while loading a file.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -25,7 +30,10 @@ enum class CellType { RNNTanh, RNNReLU, LSTM, GRU, GRUResetBefore, MGU, MinGRU, 
 // it and may run from several threads at once; set_parameter may not run beside them.
 class Recurrent {
  public:
-  // candidate and scan apply to MinGRU / MinLSTM only.
+  // candidate and scan apply to MinGRU / MinLSTM only. The weights start at zero. Throws
+  // std::invalid_argument for a size below 1 or a cell, candidate or scan outside its enum,
+  // std::overflow_error if the weights' element count overflows int64, std::bad_alloc if
+  // they do not fit in this machine's memory (checked before anything is allocated).
   Recurrent(CellType cell, int64_t input_size, int64_t hidden_size, int64_t num_layers = 1,
             bool bidirectional = false, bool bias = true, Candidate candidate = Candidate::G,
             ScanMode scan = ScanMode::Auto);
@@ -42,16 +50,23 @@ class Recurrent {
 
   std::vector<std::string> parameter_names() const;
   std::vector<int64_t> parameter_shape(const std::string& name) const;  // throws if unknown
-  // Copies count floats into the named parameter; the count must match its shape.
+  // Copies count floats into the named parameter; std::invalid_argument for an unknown
+  // name, a count that does not match its shape, or a value that is not finite.
   void set_parameter(const std::string& name, const float* data, int64_t count);
   const std::vector<float>& parameter(const std::string& name) const;
 
-  // x (B, T, input_size) -> y (B, T, output_size). h0, c0: (layers * dirs, B, H) or null
-  // for zeros; hn, cn receive the final states (may be null). c0/cn only for LSTM.
+  // x (B, T, input_size) -> y (B, T, output_size), always batch-first: a layer saved from
+  // Python with batch_first=False loads all the same (that setting is only the layout of
+  // the Python call). h0, c0: (layers * dirs, B, H) or null for zeros; hn, cn receive the
+  // final states (may be null). c0 and cn are an LSTM's cell state: non-null for another
+  // cell is an std::invalid_argument. B * T above 2^31 - 1 is an std::overflow_error (the
+  // BLAS takes 32-bit sizes): run a longer sequence in chunks, carrying hn and cn.
   void forward(const float* x, int64_t B, int64_t T, float* y, const float* h0 = nullptr,
                const float* c0 = nullptr, float* hn = nullptr, float* cn = nullptr) const;
   // One time step of a unidirectional stack: x (B, input_size) -> y (B, H); h (and c for
-  // LSTM), (layers, B, H), are read and updated in place.
+  // an LSTM; null for any other cell), (layers, B, H), are read and updated in place.
+  // The scratch it needs stays with the calling thread for the next step, until
+  // release_workspace() (minrnn.h). B above 2^31 - 1 is an std::overflow_error.
   void step(const float* x, int64_t B, float* h, float* c, float* y) const;
 
  private:
@@ -74,13 +89,17 @@ class Recurrent {
 };
 
 // A layer written by the Python package's layer.save(path) (GRU, LSTM, RNN, MGU, MinGRU,
-// MinLSTM). Throws ModelError.
+// MinLSTM). Throws ModelError naming the file for anything that goes wrong, running out of
+// memory included. The file is checked by the rules of Python's reader (minrnn.load_layer:
+// configuration keys, the arrays meta lists, shapes), and the sizes its configuration
+// gives are checked against the arrays it holds before anything is allocated.
 Recurrent load_recurrent(const std::string& path);
 
 // Embedding -> Recurrent -> Linear head, as minrnn.LanguageModel, with its vocabulary.
 class LanguageModel {
  public:
-  // A model written by LanguageModel.save or Trainer.save. Throws ModelError.
+  // A model written by LanguageModel.save or Trainer.save. Throws ModelError as
+  // load_recurrent does; the vocabulary is checked as minrnn.Vocab checks it.
   static LanguageModel load(const std::string& path);
 
   int64_t vocab_size() const { return V_; }
@@ -98,7 +117,8 @@ class LanguageModel {
   };
   State initial_state() const;
   // Feeds ids (n >= 1) one sequence after state (updated) and writes the logits (V) that
-  // predict the token after the last one.
+  // predict the token after the last one. A state that is not initial_state()'s shape (c
+  // not empty for a cell other than LSTM included) is an std::invalid_argument.
   void feed(const int64_t* ids, int64_t n, State& state, float* logits) const;
   // n tokens drawn after prime (at least one id), as the Python sample_ids: temperature 0
   // is greedy, top_k <= 0 means all tokens, never the unknown token (id 0) of a model with
