@@ -238,7 +238,8 @@ def test_cli_errors_are_one_line(tmp_path, args, message):
 
 
 @pytest.mark.parametrize("args", [["train", "t.txt", "--hidden", "0"], ["train", "t.txt", "--cell", "xyz"],
-                                  ["demo", "--lr", "nan"], ["sample", "x", "-n", "-3"], ["bogus"]])
+                                  ["demo", "--lr", "nan"], ["sample", "x", "-n", "-3"], ["bogus"],
+                                  ["sample", "x", "--seed", str(2**64)], ["bench", "--threads", "1025"]])
 def test_cli_bad_options(tmp_path, args):
     r = run(*args, cwd=tmp_path)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr

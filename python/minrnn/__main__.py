@@ -467,6 +467,13 @@ def _nonneg_int(s):
     return v
 
 
+def _seed(s):
+    v = _nonneg_int(s)
+    if v >= 1 << 64:  # the samplers' SplitMix64 takes 64 bits (as the C++ generate)
+        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2^64), got {s}")
+    return v
+
+
 def _model_options(p, cell, hidden, layers, steps, lr, batch, seq_len, eval_every):
     pi, pf = _positive(int), _positive(float)
     g = p.add_argument_group("model")
@@ -489,7 +496,7 @@ def _model_options(p, cell, hidden, layers, steps, lr, batch, seq_len, eval_ever
     g.add_argument("--val-fraction", type=_fraction, default=0.05,
                    help="held out from the end of the text for validation (default 0.05)")
     g.add_argument("--eval-every", type=pi, default=eval_every, help="steps between reports")
-    g.add_argument("--seed", type=_nonneg_int, default=0, help="random seed (default 0)")
+    g.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     g.add_argument("--threads", type=_threads, default=minrnn.get_num_threads(), help="thread budget")
     g.add_argument("--resume", metavar="CKPT", default=None, help="continue from a checkpoint")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -531,7 +538,7 @@ def build_parser():
     p.add_argument("-n", type=_nonneg_int, default=500, help="tokens to generate (default 500)")
     p.add_argument("--temperature", type=float, default=1.0, help="0 = greedy (default 1)")
     p.add_argument("--top-k", type=_positive(int), default=None, help="sample from the k most likely")
-    p.add_argument("--seed", type=_nonneg_int, default=None, help="random seed")
+    p.add_argument("--seed", type=_seed, default=None, help="random seed")
     p.add_argument("--threads", type=_threads, default=minrnn.get_num_threads(), help="thread budget")
     p.set_defaults(fn=cmd_sample)
 
