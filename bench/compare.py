@@ -26,6 +26,7 @@ import numpy as np
 import minrnn
 from minrnn import _core
 from minrnn import reference as ref
+from options import count, writable_dir
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
@@ -708,30 +709,6 @@ def memory(rep, args, peaks):
 # The sections after the machine's peaks, in the order they run.
 SECTIONS = {"layer": layers, "scan": scans, "classic": classic, "peers": peers, "jax": jax_peer,
             "scaling": scaling, "memory": memory}
-
-
-def count(lo, hi=None):
-    """An argparse type: an int in [lo, hi]."""
-    def parse(text):
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an int, got {text!r}") from None
-        if v < lo or (hi is not None and v > hi):
-            raise argparse.ArgumentTypeError(f"expected an int in [{lo}, {hi or 'inf'}], got {v}")
-        return v
-    return parse
-
-
-def writable_dir(ap, path):
-    """Creates path if needed and checks that files can be written there, before any timing."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".compare-write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        ap.error(f"--out {path}: cannot write there ({exc.strerror or exc})")
 
 
 def main(argv=None):

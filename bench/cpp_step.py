@@ -24,6 +24,7 @@ import numpy as np
 import minrnn as mr
 from minrnn import reference as ref
 from minrnn.__main__ import cpu_model
+from options import count
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLASSES = {"gru": (mr.GRU, mr.GRUCell), "lstm": (mr.LSTM, mr.LSTMCell), "rnn": (mr.RNN, mr.RNNCell),
@@ -55,19 +56,6 @@ def median_us(fn, repeat):
             fn()
         times.append((time.perf_counter() - t0) / 50)
     return 1e6 * float(np.median(times))
-
-
-def count(lo, hi=None):
-    """An argparse type: an int in [lo, hi]."""
-    def parse(text):
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an int, got {text!r}") from None
-        if v < lo or (hi is not None and v > hi):
-            raise argparse.ArgumentTypeError(f"expected an int in [{lo}, {hi or 'inf'}], got {v}")
-        return v
-    return parse
 
 
 def main():

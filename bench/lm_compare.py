@@ -26,6 +26,7 @@ import numpy as np
 import minrnn
 from minrnn.__main__ import cpu_model, demo_corpus, split_text
 from minrnn.data import stream_batches
+from options import count, writable_dir
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
@@ -286,19 +287,6 @@ def table(results):
     return rows
 
 
-def count(lo, hi=None):
-    """An argparse type: an int in [lo, hi]."""
-    def parse(text):
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an int, got {text!r}") from None
-        if v < lo or (hi is not None and v > hi):
-            raise argparse.ArgumentTypeError(f"expected an int in [{lo}, {hi or 'inf'}], got {v}")
-        return v
-    return parse
-
-
 def learning_rate(text):
     try:
         v = float(text)
@@ -328,12 +316,7 @@ def main(argv=None):
                     help="at most 60 steps on at most 200k characters, 300 sampled tokens unless --sample")
     ap.add_argument("--out", type=pathlib.Path, default=RESULTS, help="directory for lm_compare.{md,json}")
     args = ap.parse_args(argv)
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / ".lm-compare-write-test").write_text("")
-        (args.out / ".lm-compare-write-test").unlink()
-    except OSError as exc:
-        ap.error(f"--out {args.out}: cannot write there ({exc.strerror or exc})")
+    writable_dir(ap, args.out)
     if args.quick:
         sample_given = any(a == "--sample" or a.startswith("--sample=") for a in (sys.argv[1:] if argv is None else argv))
         args.steps, args.chars = min(args.steps, 60), min(args.chars, 200_000)

@@ -26,6 +26,8 @@ import time
 
 import numpy as np
 
+from options import count
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -172,19 +174,6 @@ def run_worker(pkg, threads, repeat):
     if r.returncode:
         sys.exit(f"native_vs_portable: a worker failed:\n{r.stderr.strip()}")
     return json.loads(r.stdout)
-
-
-def count(lo, hi=None):
-    """An argparse type: an int in [lo, hi]."""
-    def parse(text):
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an int, got {text!r}") from None
-        if v < lo or (hi is not None and v > hi):
-            raise argparse.ArgumentTypeError(f"expected an int in [{lo}, {hi or 'inf'}], got {v}")
-        return v
-    return parse
 
 
 def main():
