@@ -1,6 +1,6 @@
 """Plain NumPy float64 references written straight from the equations (DESIGN.md §3, §4):
-loops over time, no tricks, slow and obviously right. The tests and the benchmarks check
-minrnn's kernels against them; nothing in minrnn itself calls them."""
+loops over time, no tricks, slow and obviously right. The tests and the benchmarks (`minrnn
+bench` included) check minrnn's kernels against them; no layer or model calls them."""
 import numpy as np
 
 
